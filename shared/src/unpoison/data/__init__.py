@@ -1,0 +1,19 @@
+"""Datasets as uint8 tensors, the device-resident loader and batched augmentation."""
+
+from unpoison.data import digits, image_folder, torchvision_sets  # noqa: F401  (register datasets)
+from unpoison.data.augment import ABL_AUGMENT, NO_AUGMENT, Augment
+from unpoison.data.datasets import list_datasets, load
+from unpoison.data.loader import DeviceLoader
+from unpoison.data.split import ImageDataset, PoisonedSplit, Split
+
+__all__ = [
+    "ABL_AUGMENT",
+    "NO_AUGMENT",
+    "Augment",
+    "DeviceLoader",
+    "ImageDataset",
+    "PoisonedSplit",
+    "Split",
+    "list_datasets",
+    "load",
+]

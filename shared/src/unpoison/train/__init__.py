@@ -1,0 +1,28 @@
+"""Training utilities: seeding, optimizers and schedules, the epoch loop, checkpoints, and the
+no-defense trainer that gives every table its "No defense" column."""
+
+from unpoison.train.checkpoint import Checkpoint, Checkpointer
+from unpoison.train.loop import NonFiniteLossError, cross_entropy, run_stage, train_epoch
+from unpoison.train.no_defense import NoDefenseConfig, train_no_defense
+from unpoison.train.optim import SGDConfig, constant_lr, cosine_lr, make_sgd, set_lr, step_lr
+from unpoison.train.seeding import default_device, resolve_device, seed_everything
+
+__all__ = [
+    "Checkpoint",
+    "Checkpointer",
+    "NoDefenseConfig",
+    "NonFiniteLossError",
+    "SGDConfig",
+    "constant_lr",
+    "cosine_lr",
+    "cross_entropy",
+    "default_device",
+    "make_sgd",
+    "resolve_device",
+    "run_stage",
+    "seed_everything",
+    "set_lr",
+    "step_lr",
+    "train_epoch",
+    "train_no_defense",
+]

@@ -1,0 +1,109 @@
+"""The epoch loop every stage of every method runs: one optimizer, one loss, a loader.
+
+Per step there is no host synchronisation: the loss is summed on the device and a non-finite loss
+is remembered as the first step where it happened, both read once at the end of the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from unpoison.data.loader import Batch
+from unpoison.logging import NullLogger
+from unpoison.train.optim import LRSchedule, set_lr
+
+# A loss sees the logits, the labels and the batch's positions in the training split.
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class BatchSource(Protocol):
+    """What the loop trains on: a ``DeviceLoader`` or anything with its ``epoch`` and ``device``."""
+
+    device: torch.device
+
+    def epoch(self, e: int) -> Iterator[Batch]: ...
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss."""
+
+
+def cross_entropy(
+    logits: torch.Tensor, y: torch.Tensor, index: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean cross-entropy over the batch (``index`` is not used)."""
+    return nn.functional.cross_entropy(logits, y)
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: BatchSource,
+    optimizer: torch.optim.Optimizer,
+    epoch: int,
+    loss_fn: LossFn = cross_entropy,
+    stage: str = "train",
+) -> float:
+    """One pass over ``loader.epoch(epoch)``; returns the mean batch loss."""
+    model.train()
+    device = loader.device
+    loss_sum = torch.zeros((), device=device)
+    first_bad_step = torch.full((), -1, device=device)
+    steps = 0
+    for step, (x, y, index) in enumerate(loader.epoch(epoch)):
+        loss = loss_fn(model(x), y, index)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss = loss.detach()
+        loss_sum += loss
+        bad = (first_bad_step < 0) & ~torch.isfinite(loss)
+        first_bad_step = torch.where(bad, torch.full_like(first_bad_step, step), first_bad_step)
+        steps += 1
+    if first_bad_step.item() >= 0:
+        raise NonFiniteLossError(
+            f"non-finite loss in stage {stage!r}, epoch {epoch}, step {first_bad_step.item()}"
+        )
+    return loss_sum.item() / max(steps, 1)
+
+
+def run_stage(
+    *,
+    stage: str,
+    model: nn.Module,
+    loader: BatchSource,
+    optimizer: torch.optim.Optimizer,
+    lr_at: LRSchedule,
+    epochs: int,
+    loss_fn: LossFn = cross_entropy,
+    start_epoch: int = 0,
+    evaluate: Callable[[], dict[str, float]] | None = None,
+    on_epoch_end: Callable[[int], None] | None = None,
+    logger: NullLogger | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Train epochs ``start_epoch..epochs-1``, logging loss, lr and ``evaluate()`` after each.
+
+    ``on_epoch_end(epochs_done)`` runs after each epoch (checkpointing). Returns the last epoch's
+    metrics (empty when nothing was left to run).
+    """
+    logger = logger or NullLogger()
+    metrics: dict[str, float] = {}
+    bar = tqdm(
+        range(start_epoch, epochs), desc=stage, unit="epoch", leave=False, disable=not progress
+    )
+    for epoch in bar:
+        lr = lr_at(epoch)
+        set_lr(optimizer, lr)
+        metrics = {"loss": train_epoch(model, loader, optimizer, epoch, loss_fn, stage), "lr": lr}
+        if evaluate is not None:
+            metrics.update(evaluate())
+        logger.scalars(metrics, epoch + 1, prefix=stage)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1)
+    return metrics
