@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nox
 
-nox.needs_version = ">=2024.4.15"  # reuse_venv="yes" exists from this release on
+nox.needs_version = ">=2024.3.2"  # the release that added reuse_venv="yes"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint"]  # what a bare `nox` runs; reproductions are asked for
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from unpoison.data.split import Split
 
+CHANNELS_LAST = torch.channels_last  # the layout of our models' weights (models.registry)
 EVAL_BATCH_SIZE = 512  # our choice: large batches, no effect on the numbers
 
 
@@ -23,7 +24,9 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE
     model.eval()
     device = next(model.parameters()).device
     preds = [
-        model(x[i : i + batch_size].to(device).float().div_(255)).argmax(1)
+        model(
+            x[i : i + batch_size].to(device).float().div_(255).contiguous(memory_format=CHANNELS_LAST)
+        ).argmax(1)
         for i in range(0, x.shape[0], batch_size)
     ]
     model.train(was_training)

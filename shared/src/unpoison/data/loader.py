@@ -99,7 +99,8 @@ class DeviceLoader:
             part = slice(b * self.batch_size, (b + 1) * self.batch_size)
             rows = part if order is None else order[part]
             x = self.x[rows].float() / 255
-            yield self.augment(x, generator), self.y[rows], self.index[rows]
+            x = self.augment(x, generator).contiguous(memory_format=torch.channels_last)
+            yield x, self.y[rows], self.index[rows]
 
     def __iter__(self) -> Iterator[Batch]:
         return self.epoch(0)
