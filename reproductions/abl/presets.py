@@ -2,16 +2,16 @@
 
 ``paper`` is ABL Table 1, CIFAR-10 (Li et al., NeurIPS 2021) with the official code's pipeline.
 ``mini`` is the same method and model on the bundled digits images, rescaled to run on a laptop CPU
-in minutes; each rescaled value says why. ``smoke`` only checks that the machinery runs (tests).
+in minutes (the reasons sit beside each rescaled value in its config). ``smoke`` only checks
+that the machinery runs (tests).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from abl import AblConfig
-from unpoison.data.augment import Augment
-from unpoison.train import NoDefenseConfig, SGDConfig
+from abl import MINI_VARIANT, AblConfig
+from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,8 @@ PAPER = Preset(
     abl=AblConfig(),
 )
 
-# --- mini: digits (1,437 training images, 35x fewer than CIFAR-10) -----------------------------
-# Digits are learned in a few epochs, so every stage is cut to a few epochs at batch 64 (23 steps
-# per epoch). Measured on digits: crop and flip keep the corner trigger from being learned in so
-# few epochs (No-defense ASR 52% with crop 4, 87% with crop 2), and digits are not mirror-symmetric,
-# so mini keeps only Cutout.
-MINI_AUGMENT = Augment(crop_padding=0, flip=False, cutout_length=3)
-MINI_BATCH = 64  # the official demo's batch size; more steps per epoch on a small set
-
+# mini: digits with the rescaled settings of abl.MINI_VARIANT and unpoison.train.MINI_NO_DEFENSE
+# (each value's reason is written there).
 MINI = Preset(
     name="mini",
     dataset="digits",
@@ -82,24 +76,8 @@ MINI = Preset(
         # 115 images, 8% of the set) matches the dirty-label attacks' poison count.
         AttackRow("SIG", "sig", selection="target", rate=0.8),
     ),
-    no_defense=NoDefenseConfig(
-        epochs=6, batch_size=MINI_BATCH, milestones=(4,), augment=MINI_AUGMENT
-    ),
-    abl=replace(
-        AblConfig(),
-        batch_size=MINI_BATCH,
-        # 5 epochs at lr 0.03: at lr 0.1 the isolation model oscillates on 23 steps per epoch
-        # and the lowest-loss set changes from epoch to epoch (measured precision 0 to 1).
-        isolation_epochs=5,
-        isolation_sgd=SGDConfig(lr=0.03),
-        finetune_epochs=4,
-        finetune_milestones=(3,),
-        finetune_augment=MINI_AUGMENT,
-        # The isolated set is 14 images (1%): one ascent step per epoch. The official 16 steps
-        # at lr 5e-4 on 500 images become UNLEARNING steps at UNLEARNING_LR on 14 (measured).
-        unlearning_epochs=6,
-        unlearning_lr=2e-3,
-    ),
+    no_defense=MINI_NO_DEFENSE,
+    abl=MINI_VARIANT,
     compare="qualitative",
 )
 

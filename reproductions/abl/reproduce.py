@@ -278,7 +278,8 @@ def write_results_md(path: Path, preset: Preset, rows: list[Row], seconds: float
             f"## Preset `{preset.name}`",
             "",
             f"Dataset: {preset.dataset} (paper column: {PAPER_DATASET}). "
-            f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. CA is CA_nontarget, as ABL reports it.",
+            f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. "
+            "CA is CA_nontarget, as ABL reports it.",
             f"Hardware: {hardware_summary()}. Wall time: {seconds / 60:.1f} min for the cells "
             "computed in this run (cached cells cost nothing).",
             "",

@@ -25,7 +25,11 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE
     device = next(model.parameters()).device
     preds = [
         model(
-            x[i : i + batch_size].to(device).float().div_(255).contiguous(memory_format=CHANNELS_LAST)
+            x[i : i + batch_size]
+            .to(device)
+            .float()
+            .div_(255)
+            .contiguous(memory_format=CHANNELS_LAST)
         ).argmax(1)
         for i in range(0, x.shape[0], batch_size)
     ]

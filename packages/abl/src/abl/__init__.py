@@ -4,7 +4,7 @@
 with its metrics; ``python -m abl --help`` runs it from the command line.
 """
 
-from abl.config import PAPER_VARIANT, AblConfig
+from abl.config import MINI_VARIANT, PAPER_VARIANT, AblConfig
 from abl.method import AblResult, run
 
-__all__ = ["PAPER_VARIANT", "AblConfig", "AblResult", "run"]
+__all__ = ["MINI_VARIANT", "PAPER_VARIANT", "AblConfig", "AblResult", "run"]

@@ -182,8 +182,17 @@ def run(
         if done_stage >= STAGES.index("scoring"):
             isolated = saved.tensor("isolated")
 
+    clock = {"stage": "", "began": 0.0, "before": 0.0}
+
+    def start(stage: str) -> None:
+        clock.update(stage=stage, began=time.perf_counter(), before=stage_seconds.get(stage, 0.0))
+
+    def tick() -> None:
+        stage_seconds[clock["stage"]] = clock["before"] + time.perf_counter() - clock["began"]
+
     def checkpoint(stage: str, optimizer: torch.optim.Optimizer) -> Callable[[int], None]:
         def save(epochs_done: int) -> None:
+            tick()
             if checkpointer is not None:
                 checkpointer.save(
                     stage=stage,
@@ -210,7 +219,7 @@ def run(
 
     # A. Isolation: no augmentation, no shuffling (official code).
     if pending("isolation"):
-        began = time.perf_counter()
+        start("isolation")
         run_stage(
             stage="abl/isolation",
             model=model,
@@ -225,14 +234,12 @@ def run(
             logger=logger,
             progress=progress,
         )
-        stage_seconds["isolation"] = stage_seconds.get("isolation", 0.0) + _since(began)
 
     # Scoring: the lowest-loss examples are the suspected backdoor examples.
     if pending("scoring") and done_stage < STAGES.index("scoring"):
-        began = time.perf_counter()
+        start("scoring")
         losses = per_sample_losses(model, poisoned, device)
         isolated = isolate(losses, config.isolation_ratio).cpu()
-        stage_seconds["scoring"] = _since(began)
         _log_isolation(logger, losses, poisoned, isolated)
         checkpoint("scoring", tune_optimizer)(1)
 
@@ -244,7 +251,7 @@ def run(
 
     # B. Fine-tuning on the rest, or the paper's joint global gradient ascent.
     if pending("finetune") and config.finetune_epochs > 0:
-        began = time.perf_counter()
+        start("finetune")
         rest_loader = DeviceLoader.from_split(
             rest,
             config.batch_size,
@@ -279,11 +286,10 @@ def run(
             logger=logger,
             progress=progress,
         )
-        stage_seconds["finetune"] = stage_seconds.get("finetune", 0.0) + _since(began)
 
     # C. Unlearning: pure gradient ascent on the isolated set (official code).
     if pending("unlearning") and config.unlearning_epochs > 0:
-        began = time.perf_counter()
+        start("unlearning")
         run_stage(
             stage="abl/unlearning",
             model=model,
@@ -305,7 +311,6 @@ def run(
             logger=logger,
             progress=progress,
         )
-        stage_seconds["unlearning"] = stage_seconds.get("unlearning", 0.0) + _since(began)
 
     final = metrics()
     if isolated.numel():
@@ -317,10 +322,6 @@ def run(
 
 def _stopped_before(stage: str, stop_after: str | None) -> bool:
     return stop_after is not None and STAGES.index(stage) > STAGES.index(stop_after)
-
-
-def _since(began: float) -> float:
-    return time.perf_counter() - began
 
 
 def _log_gallery(logger: NullLogger, poisoned: PoisonedSplit) -> None:

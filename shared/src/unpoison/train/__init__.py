@@ -3,11 +3,18 @@ no-defense trainer that gives every table its "No defense" column."""
 
 from unpoison.train.checkpoint import Checkpoint, Checkpointer
 from unpoison.train.loop import NonFiniteLossError, cross_entropy, run_stage, train_epoch
-from unpoison.train.no_defense import NoDefenseConfig, train_no_defense
+from unpoison.train.no_defense import (
+    MINI_AUGMENT,
+    MINI_NO_DEFENSE,
+    NoDefenseConfig,
+    train_no_defense,
+)
 from unpoison.train.optim import SGDConfig, constant_lr, cosine_lr, make_sgd, set_lr, step_lr
 from unpoison.train.seeding import default_device, resolve_device, seed_everything
 
 __all__ = [
+    "MINI_AUGMENT",
+    "MINI_NO_DEFENSE",
     "Checkpoint",
     "Checkpointer",
     "NoDefenseConfig",

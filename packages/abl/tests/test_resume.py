@@ -1,0 +1,62 @@
+"""Stopping after a stage and resuming gives the numbers of an uninterrupted run (CPU)."""
+
+from dataclasses import replace
+
+import abl
+import pytest
+import torch
+from abl.method import STAGES
+
+TINY = replace(
+    abl.MINI_VARIANT,
+    isolation_epochs=2,
+    finetune_epochs=2,
+    finetune_milestones=(1,),
+    unlearning_epochs=2,
+)
+
+
+@pytest.fixture(scope="module")
+def small(poisoned_digits):
+    poisoned, backdoor_test = poisoned_digits
+    return poisoned.subset(torch.arange(384)), backdoor_test
+
+
+def run(small, digits, checkpoint_dir, **kw) -> abl.AblResult:
+    poisoned, backdoor_test = small
+    return abl.run(
+        poisoned,
+        num_classes=10,
+        config=TINY,
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=0,
+        checkpoint_dir=checkpoint_dir,
+        progress=False,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(small, digits, tmp_path_factory) -> abl.AblResult:
+    return run(small, digits, tmp_path_factory.mktemp("uninterrupted"))
+
+
+@pytest.mark.parametrize("stop_after", ["isolation", "scoring", "finetune"])
+def test_resume_after_a_stage_matches_an_uninterrupted_run(
+    small, digits, tmp_path, uninterrupted, stop_after: str
+) -> None:
+    partial = run(small, digits, tmp_path, stop_after=stop_after)
+    assert set(partial.stage_seconds) == set(STAGES[: STAGES.index(stop_after) + 1])
+    resumed = run(small, digits, tmp_path)
+    assert resumed.metrics == uninterrupted.metrics
+    assert torch.equal(resumed.isolated, uninterrupted.isolated)
+    for name, tensor in uninterrupted.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], tensor), name
+
+
+def test_a_finished_run_is_not_trained_again(small, digits, tmp_path) -> None:
+    first = run(small, digits, tmp_path)
+    again = run(small, digits, tmp_path)
+    assert again.metrics == first.metrics
+    assert again.stage_seconds == first.stage_seconds  # loaded from the checkpoint, not re-timed
