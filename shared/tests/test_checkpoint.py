@@ -64,7 +64,9 @@ def _assert_same_state(a: nn.Module, b: nn.Module) -> None:
         assert torch.equal(state_a[name], state_b[name]), name
 
 
-def _save(checkpointer: Checkpointer, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int):
+def _save(
+    checkpointer: Checkpointer, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int
+) -> None:
     checkpointer.save(
         stage="train",
         epoch=epoch,
@@ -103,7 +105,9 @@ def test_round_trip_restores_weights_buffers_momentum_rng_and_extras(tmp_path) -
     assert restored_state["param_groups"] == original_state["param_groups"]
     assert set(restored_state["state"]) == set(original_state["state"]) == set(range(6))
     for param_id, values in original_state["state"].items():
-        assert torch.equal(restored_state["state"][param_id]["momentum_buffer"], values["momentum_buffer"])
+        assert torch.equal(
+            restored_state["state"][param_id]["momentum_buffer"], values["momentum_buffer"]
+        )
     # the momentum buffers live on the fresh parameters, not on the original ones
     first_param = next(fresh.parameters())
     assert fresh_optimizer.state[first_param]["momentum_buffer"].shape == first_param.shape
@@ -217,9 +221,7 @@ def test_leftover_temporary_files_do_not_affect_load(tmp_path) -> None:
     _assert_same_state(model, fresh)
 
 
-def test_a_crash_while_writing_weights_keeps_the_previous_checkpoint(
-    tmp_path, monkeypatch
-) -> None:
+def test_a_crash_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
     model, optimizer = _trained()
     checkpointer = Checkpointer(tmp_path)
     _save(checkpointer, model, optimizer, epoch=1)

@@ -253,7 +253,7 @@ def test_run_stage_resumed_equals_uninterrupted() -> None:
 def test_run_stage_nan_in_a_later_epoch_stops_there() -> None:
     model = _model()
     epochs_done: list[int] = []
-    with pytest.raises(NonFiniteLossError, match="stage 'fit', epoch 1, step 1$"):
+    with pytest.raises(NonFiniteLossError, match=r"stage 'fit', epoch 1, step 1$"):
         run_stage(
             stage="fit",
             model=model,

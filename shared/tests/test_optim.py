@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -92,7 +93,7 @@ def test_cosine_lr_without_warmup() -> None:
 def test_cosine_lr_is_non_increasing_after_warmup() -> None:
     schedule = cosine_lr(0.1, epochs=20, warmup_epochs=3)
     values = [schedule(e) for e in range(2, 21)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_set_lr_sets_every_group() -> None:

@@ -63,6 +63,8 @@ def separation(selected: torch.Tensor, is_poison: torch.Tensor) -> dict[str, flo
     ``selected`` holds positions into the training split (or a boolean mask over it).
     """
     mask = torch.zeros_like(is_poison, dtype=torch.bool)
+    if selected.dtype != torch.bool:
+        selected = selected.long()
     mask[selected.to(is_poison.device)] = True
     true_positives = (mask & is_poison).sum().item()
     return {

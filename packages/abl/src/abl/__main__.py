@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.close()
     record = {
         "dataset": args.dataset,
-        "attack": attack.params(),
+        "attack": {"name": attack.name, **attack.params()},
         "rate": args.rate,
         "target": args.target,
         "selection": args.selection,

@@ -1,0 +1,74 @@
+"""The ABL reproduction end to end on its smoke preset: cells, caching, table.json, verdicts."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "reproductions" / "abl" / "reproduce.py"
+ROW_KEYS = {"dataset", "attack", "defense", "metric", "ours", "paper", "verdict"}
+
+
+@pytest.fixture(scope="module")
+def reproduce():
+    sys.path.insert(0, str(SCRIPT.parent))
+    spec = importlib.util.spec_from_file_location("reproduce_abl", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    sys.path.remove(str(SCRIPT.parent))
+
+
+def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["--preset", "smoke", "--out", str(out), "--device", "cpu"]
+    assert reproduce.main(args) == 0
+    rows = json.loads((out / "table.json").read_text())
+    assert {tuple(sorted(row)) for row in rows} == {tuple(sorted(ROW_KEYS))}
+    cells = {(row["defense"], row["metric"]): row for row in rows}
+    assert set(cells) == {(d, m) for d in ("No defense", "ABL") for m in ("ASR", "CA")}
+    # The paper's CIFAR-10 BadNets numbers sit beside ours.
+    assert cells[("ABL", "ASR")]["paper"] == 3.04
+    assert cells[("No defense", "CA")]["paper"] == 85.43
+    assert all(0.0 <= row["ours"] <= 100.0 for row in rows)
+    assert cells[("No defense", "CA")]["verdict"] == "reference"
+    first = capsys.readouterr().out
+    assert "BadNets (badnets-grid)" in first and "3.04" in first
+    # A second run finds every cell's results and trains nothing.
+    assert reproduce.main(args) == 0
+    assert capsys.readouterr().out.count("cached") == 2
+    assert json.loads((out / "table.json").read_text()) == rows
+
+
+def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(reproduce):
+    preset = reproduce.PRESETS["paper"]
+    rows = reproduce.build_rows(preset, {})
+    pending = {row.attack for row in rows if row.verdict == "not implemented"}
+    assert {"Dynamic", "CL", "FC", "DFST", "LBA", "CBA"} <= pending
+    assert len(rows) == 10 * 2 * 2  # every attack row x {No defense, ABL} x {ASR, CA}
+
+
+@pytest.mark.parametrize(
+    ("defense", "metric", "ours", "paper", "expected"),
+    [
+        ("ABL", "ASR", 4.0, 3.04, "reproduced"),
+        ("ABL", "ASR", 0.5, 16.23, "better than paper"),
+        ("ABL", "ASR", 30.0, 3.04, "differs"),
+        ("ABL", "CA", 90.0, 86.11, "better than paper"),
+        ("No defense", "CA", 80.0, 85.43, "differs"),
+    ],
+)
+def test_numeric_verdicts(reproduce, defense, metric, ours, paper, expected) -> None:
+    preset = reproduce.PRESETS["paper"]
+    assert reproduce.verdict(preset, defense, metric, ours, paper, None) == expected
+
+
+def test_qualitative_verdicts_follow_the_bounds(reproduce) -> None:
+    mini = reproduce.PRESETS["mini"]
+    assert reproduce.verdict(mini, "No defense", "ASR", 95.0, 100.0, None).startswith("reproduced")
+    assert reproduce.verdict(mini, "No defense", "ASR", 80.0, 100.0, None).startswith("NOT")
+    assert reproduce.verdict(mini, "ABL", "ASR", 11.0, 3.04, None).startswith("NOT")
+    assert reproduce.verdict(mini, "ABL", "CA", 96.0, 86.11, 98.0).startswith("reproduced")
+    assert reproduce.verdict(mini, "ABL", "CA", 94.0, 86.11, 98.0).startswith("NOT")
