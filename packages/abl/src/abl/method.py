@@ -41,7 +41,6 @@ from unpoison.logging import NullLogger
 from unpoison.metrics import evaluate, separation
 from unpoison.models import create_model
 from unpoison.train import Checkpointer, constant_lr, make_sgd, run_stage, step_lr
-from unpoison.train.loop import frozen_batchnorm_statistics
 
 from abl.config import AblConfig
 
@@ -291,28 +290,27 @@ def run(
     # C. Unlearning: pure gradient ascent on the isolated set (official code).
     if pending("unlearning") and config.unlearning_epochs > 0:
         start("unlearning")
-        with frozen_batchnorm_statistics(model, config.unlearning_keeps_bn_statistics):
-            run_stage(
-                stage="abl/unlearning",
-                model=model,
-                loader=DeviceLoader.from_split(
-                    suspects,
-                    config.batch_size,
-                    shuffle=True,
-                    augment=config.unlearning_augment,
-                    seed=seed,
-                    device=device,
-                ),
-                optimizer=tune_optimizer,
-                lr_at=constant_lr(config.unlearning_lr),
-                epochs=config.unlearning_epochs,
-                loss_fn=negative_cross_entropy,
-                start_epoch=start_epoch("unlearning"),
-                evaluate=metrics,
-                on_epoch_end=checkpoint("unlearning", tune_optimizer),
-                logger=logger,
-                progress=progress,
-            )
+        run_stage(
+            stage="abl/unlearning",
+            model=model,
+            loader=DeviceLoader.from_split(
+                suspects,
+                config.batch_size,
+                shuffle=True,
+                augment=config.unlearning_augment,
+                seed=seed,
+                device=device,
+            ),
+            optimizer=tune_optimizer,
+            lr_at=constant_lr(config.unlearning_lr),
+            epochs=config.unlearning_epochs,
+            loss_fn=negative_cross_entropy,
+            start_epoch=start_epoch("unlearning"),
+            evaluate=metrics,
+            on_epoch_end=checkpoint("unlearning", tune_optimizer),
+            logger=logger,
+            progress=progress,
+        )
 
     final = metrics()
     if isolated.numel():

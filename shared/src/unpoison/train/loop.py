@@ -7,7 +7,6 @@ is remembered as the first step where it happened, both read once at the end of 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Protocol
 
 import torch
@@ -39,22 +38,6 @@ def cross_entropy(
 ) -> torch.Tensor:
     """Mean cross-entropy over the batch (``index`` is not used)."""
     return nn.functional.cross_entropy(logits, y)
-
-
-@contextmanager
-def frozen_batchnorm_statistics(model: nn.Module, frozen: bool = True) -> Iterator[None]:
-    """BatchNorm layers still normalise with batch statistics but leave their running ones as
-    they are (momentum 0), so a few unusual batches cannot overwrite what eval mode uses."""
-    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [layer.momentum for layer in layers]
-    if frozen:
-        for layer in layers:
-            layer.momentum = 0.0
-    try:
-        yield
-    finally:
-        for layer, momentum in zip(layers, saved, strict=True):
-            layer.momentum = momentum
 
 
 def train_epoch(
