@@ -16,7 +16,9 @@ Deliberate differences from the official code:
 - per-sample scores come from full eval-mode batches instead of a batch-size-1 pass (same numbers);
 - the selection of poisoned samples is seeded (the code's ``--seed`` is never used);
 - the code's pipeline bugs (file names, np.save of tuples, ``.view`` on non-contiguous tensors) do
-  not exist here; the stages run in one process and resume from checkpoints.
+  not exist here; the stages run in one process and resume from checkpoints;
+- an option the code lacks, ``scoring_recalibrates_bn``: recompute BatchNorm statistics over the
+  split before scoring (off by default; on in ``MINI_VARIANT``, where epochs are 23 steps).
 ``config.PAPER_VARIANT`` runs the paper's description instead: 20 isolation epochs, the LGA sign
 inside the per-sample expectation, and global gradient ascent (descent on the rest and ascent on
 the isolated set in the same step) in place of separate fine-tuning and unlearning.
@@ -40,7 +42,14 @@ from unpoison.data.split import PoisonedSplit, Split
 from unpoison.logging import NullLogger
 from unpoison.metrics import evaluate, separation
 from unpoison.models import create_model
-from unpoison.train import Checkpointer, constant_lr, make_sgd, run_stage, step_lr
+from unpoison.train import (
+    Checkpointer,
+    constant_lr,
+    make_sgd,
+    recalibrated_copy,
+    run_stage,
+    step_lr,
+)
 
 from abl.config import AblConfig
 
@@ -238,7 +247,10 @@ def run(
     # Scoring: the lowest-loss examples are the suspected backdoor examples.
     if pending("scoring") and done_stage < STAGES.index("scoring"):
         start("scoring")
-        losses = per_sample_losses(model, poisoned, device)
+        scorer = model
+        if config.scoring_recalibrates_bn:
+            scorer = recalibrated_copy(model, DeviceLoader.from_split(poisoned, SCORING_BATCH))
+        losses = per_sample_losses(scorer, poisoned, device)
         isolated = isolate(losses, config.isolation_ratio).cpu()
         _log_isolation(logger, losses, poisoned, isolated)
         checkpoint("scoring", tune_optimizer)(1)

@@ -1,6 +1,7 @@
 """Training utilities: seeding, optimizers and schedules, the epoch loop, checkpoints, and the
 no-defense trainer that gives every table its "No defense" column."""
 
+from unpoison.train.batchnorm import recalibrated_copy
 from unpoison.train.checkpoint import Checkpoint, Checkpointer
 from unpoison.train.loop import NonFiniteLossError, cross_entropy, run_stage, train_epoch
 from unpoison.train.no_defense import (
@@ -25,6 +26,7 @@ __all__ = [
     "cross_entropy",
     "default_device",
     "make_sgd",
+    "recalibrated_copy",
     "resolve_device",
     "run_stage",
     "seed_everything",
