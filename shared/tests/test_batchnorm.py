@@ -2,7 +2,6 @@
 
 import torch
 from torch import nn
-
 from unpoison.data.loader import DeviceLoader
 from unpoison.train import recalibrated_copy
 
