@@ -1,6 +1,7 @@
 """Attacks: exact trigger pixels against the official formulas, input checks, the registry."""
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,14 @@ import unpoison.attacks.base as attack_base
 from PIL import Image
 from unpoison.attacks import Attack, LabelRule, create, list_attacks
 
-SIGNAL_MASK = Path("/work/shared/assets/abl/signal_cifar10_mask.npy")
+# The papers' trigger files are not part of the repository; point UNPOISON_ASSETS at a folder of
+# them (default: an ``assets`` folder in a ``shared`` checkout beside this repository).
+ASSETS = Path(
+    os.environ.get(
+        "UNPOISON_ASSETS", Path(__file__).resolve().parents[2].parent / "shared" / "assets"
+    )
+)
+SIGNAL_MASK = ASSETS / "abl" / "signal_cifar10_mask.npy"
 
 
 def constant(value: int, n: int = 1, channels: int = 3, size: int = 32) -> torch.Tensor:
