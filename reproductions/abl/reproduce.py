@@ -356,4 +356,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (FileNotFoundError, ValueError) as error:  # bad input: the message says what to do
+        sys.exit(f"error: {error}")
