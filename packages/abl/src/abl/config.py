@@ -67,6 +67,9 @@ class AblConfig:
 # The paper's description (Li et al. 2021, Sec. 4 and the slides): turning epoch 20, the sign of
 # LGA inside the per-sample expectation, and global gradient ascent that minimises the loss on the
 # rest while maximising it on the isolated set in the same steps (no separate pure-ascent stage).
+# The paper gives no learning rate for that phase; this variant uses the fine-tuning schedule, and
+# measured on digits the unbounded -CE term then diverges within an epoch at lr 0.1 (the loss
+# reaches -1e4 in the first epoch): lower finetune_sgd.lr when using it.
 PAPER_VARIANT = replace(
     AblConfig(),
     isolation_epochs=20,
