@@ -3,8 +3,7 @@
 Bounds: the backdoor is planted (ASR >= 90) and removed (ASR <= 10). The isolated 14 images are
 mostly poisoned: precision >= 0.6 is six times the 10% a random pick gets (measured 0.71 for
 badnets-grid with these settings; from epoch to epoch of isolation it moves between 0.7 and 1.0).
-Clean accuracy stays within 8 points of No defense (measured 7.2): on digits the ascent that
-removes the backdoor costs more clean accuracy than the paper's 0.5 points on CIFAR-10.
+Clean accuracy stays within 3 points of No defense (measured: 2.2 points lower).
 """
 
 import abl
@@ -52,4 +51,4 @@ def test_abl_removes_the_backdoor_and_keeps_clean_accuracy(
     defended: abl.AblResult, no_defense: dict[str, float]
 ) -> None:
     assert defended.metrics["asr"] <= 10.0
-    assert defended.metrics["ca_nontarget"] >= no_defense["ca_nontarget"] - 8.0
+    assert defended.metrics["ca_nontarget"] >= no_defense["ca_nontarget"] - 3.0
