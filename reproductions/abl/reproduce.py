@@ -242,30 +242,12 @@ def build_rows(preset: Preset, results: dict[tuple[str, str], dict[str, float]])
             for metric, key in METRICS.items():
                 paper_value = paper.get((PAPER_DATASET, attack_row.paper_name, defense, metric))
                 if cell is None:
-                    rows.append(
-                        Row(
-                            preset.dataset,
-                            name,
-                            defense,
-                            metric,
-                            None,
-                            paper_value,
-                            NOT_IMPLEMENTED,
-                        )
-                    )
-                    continue
-                reference = results[(attack_row.paper_name, "No defense")][METRICS["CA"]]
-                rows.append(
-                    Row(
-                        preset.dataset,
-                        name,
-                        defense,
-                        metric,
-                        cell[key],
-                        paper_value,
-                        verdict(preset, defense, metric, cell[key], paper_value, reference),
-                    )
-                )
+                    ours, result = None, NOT_IMPLEMENTED
+                else:
+                    reference = results[(attack_row.paper_name, "No defense")][METRICS["CA"]]
+                    ours = cell[key]
+                    result = verdict(preset, defense, metric, ours, paper_value, reference)
+                rows.append(Row(preset.dataset, name, defense, metric, ours, paper_value, result))
     return rows
 
 
