@@ -28,7 +28,9 @@ def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_
     rows = json.loads((out / "table.json").read_text())
     assert {tuple(sorted(row)) for row in rows} == {tuple(sorted(ROW_KEYS))}
     cells = {(row["defense"], row["metric"]): row for row in rows}
-    assert set(cells) == {(d, m) for d in ("No defense", "ABL") for m in ("ASR", "CA")}
+    metrics = ("ASR", "CA", "CA_all")
+    assert set(cells) == {(d, m) for d in ("No defense", "ABL") for m in metrics}
+    assert cells[("ABL", "CA_all")]["paper"] is None
     # The paper's CIFAR-10 BadNets numbers sit beside ours.
     assert cells[("ABL", "ASR")]["paper"] == 3.04
     assert cells[("No defense", "CA")]["paper"] == 85.43
@@ -38,7 +40,7 @@ def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_
     assert "BadNets (badnets-grid)" in first and "3.04" in first
     # A second run finds every cell's results and trains nothing.
     assert reproduce.main(args) == 0
-    assert capsys.readouterr().out.count("cached") == 2
+    assert capsys.readouterr().out.count("cached") == 2  # the two cells, not recomputed
     assert json.loads((out / "table.json").read_text()) == rows
 
 
@@ -47,7 +49,7 @@ def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(repro
     rows = reproduce.build_rows(preset, {})
     pending = {row.attack for row in rows if row.verdict == "not implemented"}
     assert {"Dynamic", "CL", "FC", "DFST", "LBA", "CBA"} <= pending
-    assert len(rows) == 10 * 2 * 2  # every attack row x {No defense, ABL} x {ASR, CA}
+    assert len(rows) == 10 * 2 * 3  # every attack row x {No defense, ABL} x {ASR, CA, CA_all}
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,9 @@ HERE = Path(__file__).resolve().parent
 PAPER_TABLE = HERE / "paper_cifar10.csv"
 PAPER_DATASET = "CIFAR-10"
 DEFENSES = ("No defense", "ABL")
-METRICS = {"ASR": "asr", "CA": "ca_nontarget"}  # ABL's CA is measured on non-target images
+# ABL's CA is measured on non-target images; CA_all (not in the paper) shows what unlearning
+# costs the target class itself.
+METRICS = {"ASR": "asr", "CA": "ca_nontarget", "CA_all": "ca_all"}
 # Numeric comparison (paper preset): within this many points counts as reproduced. Our choice.
 TOLERANCE = {"ASR": 5.0, "CA": 2.0}
 # Qualitative claims checked by the mini preset (the paper's result, at digits scale).
@@ -206,6 +208,8 @@ def verdict(
     paper: float | None,
     no_defense_ca: float | None,
 ) -> str:
+    if metric == "CA_all":
+        return "not in paper"
     if preset.compare == "qualitative":
         if metric == "ASR" and defense == "No defense":
             return "reproduced (>= 90)" if ours >= MIN_NO_DEFENSE_ASR else "NOT reproduced (< 90)"

@@ -1,13 +1,19 @@
 """ABL on digits with the mini settings: the paper's qualitative result, asserted in numbers.
 
-Bounds: the backdoor is planted (ASR >= 90) and removed (ASR <= 10). The isolated 14 images are
-mostly poisoned: precision >= 0.6 is six times the 10% a random pick gets (measured 0.71 for
-badnets-grid with these settings; from epoch to epoch of isolation it moves between 0.7 and 1.0).
-Clean accuracy stays within 3 points of No defense (measured: 2.2 points lower).
+Bounds: the backdoor is planted (ASR >= 90) and removed (ASR <= 10), and clean accuracy as ABL
+measures it (non-target images) stays within 3 points of No defense (measured 2.2 lower).
+
+What isolation finds differs by trigger. For blend-strip the 14 lowest-loss images are all
+poisoned, from several classes: ABL's premise (the backdoor is learned before the clean task)
+holds. For badnets-grid on digits it does not: the clean digits are learned before the 3x3 corner
+grid, the 14 isolated images are all of the target class (10 of them poisoned target-class
+picks, so precision 0.71 against the poison flags), and unlearning them lowers the ASR by
+suppressing the target class, which CA_all shows (99.2 -> 86.4) and CA_nontarget hides.
 """
 
 import abl
 import pytest
+from unpoison import attacks
 from unpoison.train import MINI_NO_DEFENSE, train_no_defense
 
 
@@ -41,14 +47,27 @@ def test_the_undefended_model_learns_the_backdoor(no_defense: dict[str, float]) 
 
 
 @pytest.mark.slow
-def test_isolation_finds_poisoned_examples(defended: abl.AblResult) -> None:
-    assert defended.isolated.numel() == 14  # int(0.01 * 1437)
-    assert defended.metrics["isolation_precision"] >= 0.6
-
-
-@pytest.mark.slow
 def test_abl_removes_the_backdoor_and_keeps_clean_accuracy(
     defended: abl.AblResult, no_defense: dict[str, float]
 ) -> None:
     assert defended.metrics["asr"] <= 10.0
     assert defended.metrics["ca_nontarget"] >= no_defense["ca_nontarget"] - 3.0
+
+
+@pytest.mark.slow
+def test_badnets_isolation_picks_target_class_images(defended, poisoned_digits) -> None:
+    poisoned, _ = poisoned_digits
+    assert defended.isolated.numel() == 14  # int(0.01 * 1437)
+    assert (poisoned.y_true[defended.isolated] == 0).all()
+    assert defended.metrics["isolation_precision"] >= 0.6  # six times a random pick's 0.1
+
+
+@pytest.mark.slow
+def test_blend_isolation_finds_poisoned_images_of_every_kind(digits) -> None:
+    attack = attacks.create("blend-strip")
+    poisoned = attacks.poison(digits.train, attack, 0.1, 0, seed=0, num_classes=10)
+    result = abl.run(
+        poisoned, num_classes=10, config=abl.MINI_VARIANT, stop_after="scoring", progress=False
+    )
+    assert result.metrics["isolation_precision"] >= 0.9
+    assert (poisoned.y_true[result.isolated] != 0).sum() >= 4  # not just the target class
