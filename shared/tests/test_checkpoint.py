@@ -221,18 +221,28 @@ def test_leftover_temporary_files_do_not_affect_load(tmp_path) -> None:
     _assert_same_state(model, fresh)
 
 
-def test_a_crash_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
+def _crash_writing_half_a_file(tensors: dict, filename: str) -> None:
+    with open(filename, "wb") as handle:
+        handle.write(b"half a file")
+    raise KeyboardInterrupt
+
+
+def _crash(*args: object) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("step", "crash"),
+    [("save_file", _crash_writing_half_a_file), ("write_json_atomic", _crash)],
+    ids=["while-writing-weights", "before-latest-json"],
+)
+def test_a_crash_keeps_the_previous_checkpoint(tmp_path, monkeypatch, step, crash) -> None:
     model, optimizer = _trained()
     checkpointer = Checkpointer(tmp_path)
     _save(checkpointer, model, optimizer, epoch=1)
     saved_state = {k: v.clone() for k, v in model.state_dict().items()}
 
-    def crash(tensors: dict, filename: str) -> None:
-        with open(filename, "wb") as handle:
-            handle.write(b"half a file")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint_module, "save_file", crash)
+    monkeypatch.setattr(checkpoint_module, step, crash)
     _train(model, optimizer, _batches(1, seed=40))
     with pytest.raises(KeyboardInterrupt):
         _save(checkpointer, model, optimizer, epoch=2)
@@ -241,29 +251,6 @@ def test_a_crash_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, m
     saved = checkpointer.load()
     assert saved.epoch == 1
     fresh = _model(seed=11)
-    saved.restore({"model": fresh})
-    for name, value in fresh.state_dict().items():
-        assert torch.equal(value, saved_state[name]), name
-
-
-def test_a_crash_before_latest_json_keeps_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
-    model, optimizer = _trained()
-    checkpointer = Checkpointer(tmp_path)
-    _save(checkpointer, model, optimizer, epoch=1)
-    saved_state = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def crash(path: object, data: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint_module, "write_json_atomic", crash)
-    _train(model, optimizer, _batches(1, seed=40))
-    with pytest.raises(KeyboardInterrupt):
-        _save(checkpointer, model, optimizer, epoch=2)
-    monkeypatch.undo()
-
-    saved = checkpointer.load()
-    assert saved.epoch == 1
-    fresh = _model(seed=12)
     saved.restore({"model": fresh})
     for name, value in fresh.state_dict().items():
         assert torch.equal(value, saved_state[name]), name

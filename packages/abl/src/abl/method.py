@@ -189,7 +189,7 @@ def run(
         saved.restore({"model": model}, {"optimizer": optimizer})
         stage_seconds = saved.state["stage_seconds"]
         if done_stage >= STAGES.index("scoring"):
-            isolated = saved.tensor("isolated")
+            isolated = saved.tensor("isolated").cpu()
 
     clock = {"stage": "", "began": 0.0, "before": 0.0}
 
@@ -256,8 +256,9 @@ def run(
         checkpoint("scoring", tune_optimizer)(1)
 
     if isolated.numel():
-        is_isolated = torch.zeros(len(poisoned), dtype=torch.bool)
-        is_isolated[isolated] = True
+        # The mask lives with the split (a GPU split cannot be indexed by a CPU mask).
+        is_isolated = torch.zeros(len(poisoned), dtype=torch.bool, device=poisoned.y.device)
+        is_isolated[isolated.to(is_isolated.device)] = True
         rest = poisoned.subset(~is_isolated)
         suspects = poisoned.subset(is_isolated)
 
