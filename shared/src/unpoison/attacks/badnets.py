@@ -29,6 +29,7 @@ class BadNetsGrid(Attack):
     """The black/white 3x3 grid flush with the bottom-right corner (ABL/CBD/D-ST/T&R "BadNets")."""
 
     name = "badnets-grid"
+    papers = 'ABL, CBD, D-ST/D-BR "BadNets"; T&R "BadNet-Grid"'
     default_label_rule = LabelRule.ALL_TO_ONE  # all four papers use it all-to-one
 
     def check_image_shape(self, channels: int, height: int, width: int) -> None:
@@ -50,6 +51,7 @@ class BadNetsSquare(Attack):
     """
 
     name = "badnets-square"
+    papers = 'D-ST/D-BR "BadNets-all2all"'
     default_label_rule = LabelRule.ALL_TO_ALL  # D-ST uses this trigger only for all-to-all
 
     # D-ST: trigger size int(0.1 * 32) = 3, distance 1 from the edges (`_squareTrigger`).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch
@@ -40,12 +41,16 @@ def _label_rule(value: LabelRule | str) -> LabelRule:
 class Attack(ABC):
     """A backdoor trigger plus the label rule of the attack.
 
-    Subclasses set ``name`` and ``default_label_rule``, implement ``_apply`` on a validated batch,
-    and may add shape requirements in ``check_image_shape`` and parameters in ``_params``.
+    Subclasses set ``name``, ``papers`` and ``default_label_rule``, implement ``_apply`` on a
+    validated batch, and may add shape requirements in ``check_image_shape`` and parameters in
+    ``_params``. An attack that reads third-party trigger files names them in ``asset_files`` and
+    takes an ``assets`` argument (the assets folder, see :mod:`unpoison.assets`).
     """
 
     name: ClassVar[str]
+    papers: ClassVar[str]  # which papers use this trigger, and under which table name
     default_label_rule: ClassVar[LabelRule]
+    asset_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, label_rule: LabelRule | str | None = None) -> None:
         self.label_rule = self.default_label_rule if label_rule is None else _label_rule(label_rule)
@@ -114,9 +119,15 @@ def register_attack(cls: A) -> A:
     return cls
 
 
-def create(name: str, **params: Any) -> Attack:
-    """The attack ``name`` with ``params`` (unknown names or parameters raise ValueError)."""
+def create(name: str, assets: str | Path | None = None, **params: Any) -> Attack:
+    """The attack ``name`` with ``params`` (unknown names or parameters raise ValueError).
+
+    ``assets`` is the folder of trigger files; it is passed on only to attacks that read files,
+    so callers can give it for every attack.
+    """
     cls = ATTACKS.get(name)
+    if cls.asset_files:
+        params = {"assets": assets, **params}
     accepted = list(inspect.signature(cls).parameters)
     unknown = sorted(set(params) - set(accepted))
     if unknown:

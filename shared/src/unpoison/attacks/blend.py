@@ -60,6 +60,7 @@ class BlendStrip(_Blend):
     """
 
     name = "blend-strip"
+    papers = 'ABL "Blend"; D-ST/D-BR "Blend-Strip"'
 
     def _pattern(self, channels: int, height: int, width: int) -> torch.Tensor:
         col = torch.arange(width, dtype=torch.float64)
@@ -78,6 +79,7 @@ class BlendRandom(_Blend):
     """
 
     name = "blend-random"
+    papers = "ABL/CBD random-pixel blend, as one fixed pattern (our choice)"
 
     def __init__(
         self, seed: int = 0, alpha: float = DEFAULT_ALPHA, label_rule: LabelRule | str | None = None
@@ -107,6 +109,7 @@ class BlendImage(_Blend):
     """
 
     name = "blend-image"
+    papers = "any blend image given by the user"
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ class Sig(Attack):
     """D-ST's SIG: amplitude ``delta_train`` on training images and ``delta_test`` at test time."""
 
     name = "sig"
+    papers = 'D-ST/D-BR "SIG" (ABL reproduction\'s SIG)'
     default_label_rule = LabelRule.CLEAN_LABEL  # D-ST `target_type=cleanLabel`
 
     # D-ST `_sigTrigger`: delta = 40 in training and 60 at test, f = 6 (spec attacks.md §2.4a).

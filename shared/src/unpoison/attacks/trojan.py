@@ -55,6 +55,7 @@ class Trojan3x3(Attack):
     """
 
     name = "trojan-3x3"
+    papers = 'ABL, CBD, D-ST/D-BR "Trojan"; T&R trojan_3x3 (overflow="saturate")'
     default_label_rule = LabelRule.ALL_TO_ONE  # all-to-one, target 0 in every seed
 
     def __init__(self, overflow: str = "wrap", label_rule: LabelRule | str | None = None) -> None:
