@@ -7,7 +7,10 @@ attacks.md §1, methods.md §0.2); ``selection`` names each rule:
   triggered and keep their (already target) label. With a clean-label attack only the target-class
   picks are triggered, as ABL's `cleanLabel` mode does, so about ``rate * N_target`` images are.
 - ``"non-target"`` (D-ST/D-BR all-to-one): ``int(rate * N_nontarget)`` random non-target images.
-- ``"first-non-target"`` (T&R): the first ``int(rate * N)`` non-target images in index order.
+- ``"first-non-target"`` (T&R dirty-label): the first ``int(rate * N)`` non-target images in index
+  order.
+- ``"first-target"`` (T&R clean-label): the first ``min(int(rate * N), N_target)`` target-class
+  images in index order; at T&R's 10% of CIFAR-10 that is every target-class image.
 - ``"target"`` (D-ST/D-BR clean-label): ``int(rate * N_target)`` random target-class images.
 
 Randomness: the picks are the first ones of ``numpy.random.default_rng(seed).permutation`` over
@@ -30,7 +33,7 @@ from safetensors.torch import load_file, save_file
 from unpoison.attacks.base import Attack, LabelRule
 from unpoison.data.split import PoisonedSplit, Split
 
-SELECTIONS = ("all", "non-target", "first-non-target", "target")
+SELECTIONS = ("all", "non-target", "first-non-target", "target", "first-target")
 
 # Bump when the poisoning code changes its output, so that stale cache files are not reused.
 _CACHE_FORMAT = 1
@@ -139,14 +142,14 @@ def _select(
     if selection not in SELECTIONS:
         raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
     clean_label = rule is LabelRule.CLEAN_LABEL
-    if clean_label and selection not in ("all", "target"):
+    if clean_label and selection not in ("all", "target", "first-target"):
         raise ValueError(
             f"selection {selection!r} triggers only non-target images, which a clean-label attack "
-            "leaves with their own label; use 'target' (or 'all')"
+            "leaves with their own label; use 'target', 'first-target' (or 'all')"
         )
-    if not clean_label and selection == "target":
+    if not clean_label and selection in ("target", "first-target"):
         raise ValueError(
-            f"selection 'target' picks only target-class images, which a {rule.value} attack "
+            f"selection {selection!r} picks only target-class images, which a {rule.value} attack "
             "cannot usefully relabel; use it with a clean-label attack"
         )
     labels = y.cpu().numpy()
@@ -159,6 +162,9 @@ def _select(
                 f"{len(non_target)}; lower the rate"
             )
         picked = non_target[:count]
+    elif selection == "first-target":
+        # T&R: N = min(int(rate * N_split), N_target), taken in index order (spec attacks.md §1.4)
+        picked = np.flatnonzero(labels == target)[: int(rate * len(labels))]
     else:
         eligible = {
             "all": np.arange(len(labels)),
