@@ -8,9 +8,13 @@ that the machinery runs (tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
 
 from abl import MINI_VARIANT, AblConfig
+from unpoison.attacks.paper_presets import ABL as ABL_POISONING
 from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
 
 
@@ -20,8 +24,16 @@ class AttackRow:
 
     paper_name: str  # the row's name in the paper's table
     attack: str | None  # our attack registry name; None = not implemented yet
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     selection: str = "all"  # ABL code: random picks over the whole training set
     rate: float | None = None  # None = the preset's poison rate
+
+
+def abl_row(paper_name: str, **overrides: Any) -> AttackRow:
+    """Row ``paper_name`` of ABL's table with ABL's own trigger variant (unpoison's ``abl``
+    poisoning preset, spec attacks.md §3), e.g. "Blend" = the stripe blend, "SIG" = ABL's SIG."""
+    setting = ABL_POISONING.table_attack(paper_name, "cifar10")
+    return AttackRow(paper_name, setting.attack, setting.params, **overrides)
 
 
 @dataclass(frozen=True)
@@ -39,21 +51,9 @@ class Preset:
     compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the paper's claims
 
 
-# ABL Table 1, CIFAR-10 rows, in the paper's order. SIG is D-ST's sinusoid (delta 40/60, f 6,
-# additive): ABL's own SIG parameters are not published (spec/attacks.md 2.4b). SIG is clean-label:
-# with ABL's whole-set selection only picks of the target class are triggered (ABL code).
-PAPER_ATTACKS = (
-    AttackRow("BadNets", "badnets-grid"),
-    AttackRow("Trojan", "trojan-3x3"),
-    AttackRow("Blend", "blend-strip"),
-    AttackRow("Dynamic", None),
-    AttackRow("SIG", "sig"),
-    AttackRow("CL", None),
-    AttackRow("FC", None),
-    AttackRow("DFST", None),
-    AttackRow("LBA", None),
-    AttackRow("CBA", None),
-)
+# ABL Table 1, CIFAR-10 rows, in the paper's order. SIG is clean-label: with ABL's whole-set
+# selection only picks of the target class are triggered (ABL code).
+PAPER_ATTACKS = tuple(abl_row(name) for name in ABL_POISONING.attacks)
 
 PAPER = Preset(
     name="paper",
@@ -69,12 +69,12 @@ MINI = Preset(
     name="mini",
     dataset="digits",
     attacks=(
-        AttackRow("BadNets", "badnets-grid"),
-        AttackRow("Trojan", "trojan-3x3"),
-        AttackRow("Blend", "blend-strip"),
+        abl_row("BadNets"),
+        abl_row("Trojan"),
+        abl_row("Blend"),
         # Clean-label on 10% of one class would be 14 images; 80% of the target class (about
         # 115 images, 8% of the set) matches the dirty-label attacks' poison count.
-        AttackRow("SIG", "sig", selection="target", rate=0.8),
+        abl_row("SIG", selection="target", rate=0.8),
     ),
     no_defense=MINI_NO_DEFENSE,
     abl=MINI_VARIANT,
@@ -84,7 +84,7 @@ MINI = Preset(
 SMOKE = replace(
     MINI,
     name="smoke",
-    attacks=(AttackRow("BadNets", "badnets-grid"),),
+    attacks=(abl_row("BadNets"),),
     no_defense=replace(MINI.no_defense, epochs=1, milestones=()),
     abl=replace(MINI.abl, isolation_epochs=1, finetune_epochs=1, unlearning_epochs=1),
 )

@@ -70,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", type=Path, help="folder holding (or receiving) the dataset")
     parser.add_argument("--download", action="store_true", help="download the dataset if absent")
     parser.add_argument("--attacks", help="comma-separated paper row names to run (default: all)")
+    parser.add_argument(
+        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
+    )
     parser.add_argument("--seed", type=int, help="seed of poisoning and training")
     parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
     parser.add_argument(
@@ -107,6 +110,7 @@ def cell_key(preset: Preset, row: AttackRow, defense: str) -> str:
     config = {
         "dataset": preset.dataset,
         "attack": row.attack,
+        "params": dict(row.params),
         "selection": row.selection,
         "rate": row.rate or preset.rate,
         "target": preset.target,
@@ -125,10 +129,11 @@ def run_cell(
     dataset: data.ImageDataset,
     cell_dir: Path,
     device: torch.device,
+    assets: Path | None,
 ) -> None:
     """Poison, train one defense and write the cell's results.json."""
     rate = row.rate or preset.rate
-    attack = attacks.create(row.attack)
+    attack = attacks.create(row.attack, assets=assets, **row.params)
     seed_everything(preset.seed)
     poisoned = attacks.poison(
         dataset.train,
@@ -297,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     dataset = data.load(preset.dataset, root=args.data_root, download=args.download)
     for row in preset.attacks:
         if row.attack is not None:
-            attacks.create(row.attack)
+            try:
+                attacks.create(row.attack, assets=args.assets, **row.params)
+            except FileNotFoundError as error:
+                raise SystemExit(f"error: {error}") from None
 
     cells = [(row, defense) for row in preset.attacks if row.attack for defense in DEFENSES]
     results: dict[tuple[str, str], dict[str, float]] = {}
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(cell_dir)
         cached = saved.exists()
         if not cached:
-            run_cell(preset, row, defense, dataset, cell_dir, device)
+            run_cell(preset, row, defense, dataset, cell_dir, device, args.assets)
         record = json.loads(saved.read_text())
         results[(row.paper_name, defense)] = metrics = record["metrics"]
         compute_seconds += record["wall_seconds"]

@@ -41,7 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--selection",
         default="all",
-        help="which images are poisoned: all (ABL's rule), non-target, first-non-target, target",
+        choices=attacks.SELECTIONS,
+        help="which images are poisoned (default: all, ABL's rule; see unpoison.attacks.poison)",
+    )
+    parser.add_argument(
+        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
     )
     parser.add_argument(
         "--variant",
@@ -94,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     seed_everything(args.seed)
 
     dataset = data.load(args.dataset, root=args.data_root, download=args.download)
-    attack = attacks.create(args.attack)
+    try:
+        attack = attacks.create(args.attack, assets=args.assets)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
     poisoned = attacks.poison(
         dataset.train,
         attack,
