@@ -91,6 +91,15 @@ def test_target_selection_for_clean_label() -> None:
     assert torch.equal(changed(result, split), result.is_poison)
 
 
+def test_first_target_takes_target_images_in_order_up_to_the_count() -> None:
+    split = make_split()  # labels i % 10: class 3 at indices 3, 13, ..., 93
+    few = poison(split, create("sig"), rate=0.04, target=3, selection="first-target")
+    assert few.is_poison.nonzero().squeeze(1).tolist() == [3, 13, 23, 33]  # int(0.04 * 100)
+    every = poison(split, create("sig"), rate=0.5, target=3, selection="first-target")
+    assert torch.equal(every.is_poison, split.y == 3)  # min(50, 10 target images)
+    assert torch.equal(every.y, split.y)
+
+
 def test_clean_label_with_all_triggers_only_target_class_picks() -> None:
     split = make_split()
     result = poison(split, create("sig"), rate=0.5, target=0, seed=1, selection="all")
@@ -133,6 +142,7 @@ def test_same_seed_same_poison_other_seed_other_poison() -> None:
         ({"num_classes": 5}, r"labels span \[0, 9\], outside \[0, 4\]"),
         ({"selection": "random"}, "unknown selection 'random'; valid: all, non-target"),
         ({"selection": "target"}, "use it with a clean-label attack"),
+        ({"selection": "first-target"}, "use it with a clean-label attack"),
         ({"rate": 0.001}, "poisons no image"),
         ({"rate": 0.95, "selection": "first-non-target"}, "needs 95 non-target images"),
         ({"seed": -2}, "seed must be a non-negative int"),

@@ -98,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     seed_everything(args.seed)
 
     dataset = data.load(args.dataset, root=args.data_root, download=args.download)
-    try:
-        attack = attacks.create(args.attack, assets=args.assets)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    attack = attacks.create(args.attack, assets=args.assets)
     poisoned = attacks.poison(
         dataset.train,
         attack,

@@ -4,7 +4,7 @@
 package registers every attack module.
 """
 
-from unpoison.attacks import badnets, blend, sig, trojan  # noqa: F401  (registers the attacks)
+from unpoison.attacks import badnets, blend, sig, trojan, wanet  # noqa: F401  (registers them)
 from unpoison.attacks.base import ATTACKS, Attack, LabelRule, create, list_attacks
 from unpoison.attacks.poison import SELECTIONS, backdoor_test_set, poison
 

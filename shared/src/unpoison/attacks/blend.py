@@ -23,6 +23,19 @@ from unpoison.attacks.base import Attack, LabelRule, register_attack
 DEFAULT_ALPHA = 0.2
 
 
+def _check_alpha(name: str, alpha: float) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
+        raise ValueError(f"{name} alpha must be a number in (0, 1], got {alpha!r}")
+    return float(alpha)
+
+
+def _blend(x: torch.Tensor, pattern: torch.Tensor, alpha: float) -> torch.Tensor:
+    """floor((1 - alpha) * x + alpha * pattern) for uint8 ``x`` and a float64 pattern."""
+    # In place, in the official order: ((1 - alpha) * img) + (alpha * pattern).
+    blended = x.to(torch.float64).mul_(1 - alpha).add_(alpha * pattern)
+    return blended.floor_().to(torch.uint8)
+
+
 class _Blend(Attack):
     """A blend with a pattern [C or 1, H, W] of values in [0, 255] built for the image size."""
 
@@ -32,9 +45,7 @@ class _Blend(Attack):
         self, alpha: float = DEFAULT_ALPHA, label_rule: LabelRule | str | None = None
     ) -> None:
         super().__init__(label_rule)
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
-            raise ValueError(f"{self.name} alpha must be a number in (0, 1], got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = _check_alpha(self.name, alpha)
 
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -44,10 +55,7 @@ class _Blend(Attack):
         """The pattern as a float64 tensor [C or 1, H, W] on the CPU."""
 
     def _apply(self, x: torch.Tensor, train: bool) -> torch.Tensor:
-        pattern = self._pattern(*x.shape[1:]).to(x.device)
-        # In place, in the official order: ((1 - alpha) * img) + (alpha * pattern).
-        blended = x.to(torch.float64).mul_(1 - self.alpha).add_(self.alpha * pattern)
-        return blended.floor_().to(torch.uint8)
+        return _blend(x, self._pattern(*x.shape[1:]).to(x.device), self.alpha)
 
 
 @register_attack
@@ -96,6 +104,55 @@ class BlendRandom(_Blend):
         rng = np.random.default_rng(self.seed)
         noise = rng.integers(0, 256, size=(1, height, width), dtype=np.uint8)
         return torch.from_numpy(noise).to(torch.float64)
+
+
+@register_attack
+class BlendNoise(Attack):
+    """ABL/NAD/CBD `_randomPixelTrigger`: a fresh grey uniform-noise mask for every image.
+
+    The official code draws ``randint(0, 256)`` of size H x W for each poisoned image (training
+    and test alike), repeats it over the channels and computes ``floor(0.8 * img + 0.2 * noise)``
+    (spec attacks.md §2.3d); the trigger is thus the noise statistics, not a fixed pattern. The
+    official draws are unseeded; ours come from a CPU ``torch.Generator`` seeded from ``seed`` and
+    ``train`` at every call, so the same batch always gets the same noise, image i of a call
+    gets the i-th mask of that stream, and test-time noise differs from training noise. Which
+    table name CBD gives this trigger ("Blend"?) is unverified.
+    """
+
+    name = "blend-noise"
+    papers = 'ABL/NAD/CBD `randomPixelTrigger` (possibly CBD "Blend", unverified)'
+    default_label_rule = LabelRule.ALL_TO_ONE  # the seeds blend all-to-one, target 0
+
+    def __init__(
+        self, seed: int = 0, alpha: float = DEFAULT_ALPHA, label_rule: LabelRule | str | None = None
+    ) -> None:
+        super().__init__(label_rule)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"blend-noise seed must be a non-negative int, got {seed!r}")
+        self.seed = seed
+        self.alpha = _check_alpha(self.name, alpha)
+        self._noise_stream: torch.Generator | None = None
+
+    def _params(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, "seed": self.seed}
+
+    def apply(self, x: torch.Tensor, train: bool = True) -> torch.Tensor:
+        # One noise stream per call: the chunks of a large batch draw consecutive masks from it,
+        # so no two images of a call share a mask.
+        self._noise_stream = torch.Generator().manual_seed(2 * self.seed + int(train))
+        try:
+            return super().apply(x, train)
+        finally:
+            self._noise_stream = None
+
+    def _apply(self, x: torch.Tensor, train: bool) -> torch.Tensor:
+        if self._noise_stream is None:
+            raise RuntimeError("blend-noise triggers are drawn only through apply()")
+        n, _, height, width = x.shape
+        noise = torch.randint(
+            0, 256, (n, 1, height, width), dtype=torch.uint8, generator=self._noise_stream
+        )
+        return _blend(x, noise.to(x.device, torch.float64), self.alpha)
 
 
 @register_attack
