@@ -39,6 +39,7 @@ NEW_ATTACKS = {
     "sig-stripe": LabelRule.CLEAN_LABEL,
     "sig-abl": LabelRule.CLEAN_LABEL,
     "sig-cbd": LabelRule.CLEAN_LABEL,
+    "blend-strip-imagenet": LabelRule.ALL_TO_ONE,
     "blend-noise": LabelRule.ALL_TO_ONE,
     "wanet": LabelRule.ALL_TO_ONE,
 }
@@ -51,6 +52,7 @@ SIZE_LIMITS = {
     "sig-stripe": (0, 1),
     "sig-abl": (0, 1),
     "sig-cbd": (0, 1),
+    "blend-strip-imagenet": (0, 1),
     "blend-noise": (0, 1),
     "wanet": (1, 2),
 }
@@ -186,8 +188,23 @@ def official_sig_cbd(img_hwc: np.ndarray) -> np.ndarray:
     return (np.trunc(blended).astype(np.int64) % 256).astype(np.uint8)
 
 
+def official_blend_strip_imagenet(img_hwc: np.ndarray) -> np.ndarray:
+    """D-ST `_signalTrigger_imagenet`: (1 - 0.2) * uint32(img) + 0.2 * float32 pattern."""
+    img = np.float32(img_hwc)
+    pattern = np.zeros_like(img)
+    m = pattern.shape[1]
+    for j in range(img.shape[1]):
+        pattern[:, j] = 20 * np.sin(2 * np.pi * j * 6 / m)
+    return np.uint8(np.clip((1 - 0.2) * np.uint32(img) + 0.2 * pattern, 0, 255))
+
+
 @pytest.mark.parametrize(
-    ("name", "official"), [("sig-abl", official_sig_abl), ("sig-cbd", official_sig_cbd)]
+    ("name", "official"),
+    [
+        ("sig-abl", official_sig_abl),
+        ("sig-cbd", official_sig_cbd),
+        ("blend-strip-imagenet", official_blend_strip_imagenet),
+    ],
 )
 @pytest.mark.parametrize(("height", "width"), [(32, 32), (28, 28), (24, 40)])
 def test_sig_readme_variants_match_numpy(name: str, official, height: int, width: int) -> None:

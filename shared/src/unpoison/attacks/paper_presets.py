@@ -207,7 +207,10 @@ _DST_ATTACKS = {
     ),
     "BadNets-all2all": TableAttack("badnets-square"),
     "Trojan": TableAttack("trojan-3x3", _frozen({"overflow": "wrap"})),
-    "Blend-Strip": TableAttack("blend-strip"),
+    "Blend-Strip": TableAttack(
+        "blend-strip",
+        variants=_frozen({"imagenet-subset": TableAttack("blend-strip-imagenet")}),
+    ),
     "Blend-Kitty": TableAttack("blend-kitty", _frozen({"resize": "bilinear"})),
     "SIG": TableAttack("sig"),
     "CL": _PENDING,

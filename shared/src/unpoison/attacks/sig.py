@@ -176,3 +176,28 @@ class SigCbd(_SigReadme):
     def _apply(self, x: torch.Tensor, train: bool) -> torch.Tensor:
         wrapped = self._blended(x).trunc_().to(torch.int64).remainder_(256)
         return wrapped.to(torch.uint8)
+
+
+@register_attack
+class BlendStripImageNet(SigAbl):
+    """D-ST's ImageNet "Blend-Strip" (`_signalTrigger_imagenet`): 80 % image + 20 % sine.
+
+    ``uint8(clip(0.8 * img + 0.2 * pattern, 0, 255))`` with ``pattern = 20 * sin(2 * pi * col *
+    6 / W)`` stored in float32: the image is darkened by 20 % with a +-4 ripple (spec attacks.md
+    §2.3a). It is the ABL README formula with the weights the other way round, so it shares its
+    arithmetic; it is dirty-label. D-ST applies it at the raw image width; we at the stored width.
+    """
+
+    name = "blend-strip-imagenet"
+    papers = 'D-ST/D-BR ImageNet "Blend-Strip"'
+    default_label_rule = LabelRule.ALL_TO_ONE  # D-ST: all2one, target 0
+
+    # D-ST `_signalTrigger_imagenet`: image weight 1 - 0.2, delta = 20, f = 6.
+    def __init__(
+        self,
+        alpha: float = 0.8,
+        delta: float = 20.0,
+        frequency: float = 6.0,
+        label_rule: LabelRule | str | None = None,
+    ) -> None:
+        super().__init__(alpha, delta, frequency, label_rule)
