@@ -72,9 +72,7 @@ MINI = Preset(
         abl_row("BadNets"),
         abl_row("Trojan"),
         abl_row("Blend"),
-        # Clean-label on 10% of one class would be 14 images; 80% of the target class (about
-        # 115 images, 8% of the set) matches the dirty-label attacks' poison count.
-        abl_row("SIG", selection="target", rate=0.8),
+        abl_row("SIG"),
     ),
     no_defense=MINI_NO_DEFENSE,
     abl=MINI_VARIANT,

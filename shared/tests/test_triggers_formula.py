@@ -8,27 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 import unpoison.attacks.base as attack_base
+from trigger_images import constant, random_images, untouched_outside
 from unpoison.attacks import LabelRule, create
 from unpoison.attacks.four_corner import stamp_four_corners_dst, stamp_four_corners_flush
 from unpoison.attacks.wanet import CROSS_RATIO, PC, WaNet
-
-
-def constant(value: int, n: int = 1, channels: int = 3, size: int = 32) -> torch.Tensor:
-    return torch.full((n, channels, size, size), value, dtype=torch.uint8)
-
-
-def random_images(n: int = 4, height: int = 32, width: int | None = None, seed: int = 0):
-    generator = torch.Generator().manual_seed(seed)
-    shape = (n, 3, height, height if width is None else width)
-    return torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator)
-
-
-def untouched_outside(before: torch.Tensor, after: torch.Tensor, regions: list) -> bool:
-    outside = torch.ones(before.shape[-2:], dtype=torch.bool)
-    for rows, cols in regions:
-        outside[rows, cols] = False
-    return bool(torch.equal(before[..., outside], after[..., outside]))
-
 
 # ---- registry entries -----------------------------------------------------------------------
 

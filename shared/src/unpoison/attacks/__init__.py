@@ -4,7 +4,17 @@
 package registers every attack module.
 """
 
-from unpoison.attacks import badnets, blend, sig, trojan, wanet  # noqa: F401  (registers them)
+from unpoison.attacks import (  # noqa: F401  (importing a module registers its attacks)
+    badnets,
+    blend,
+    invisible,
+    kitty,
+    sig,
+    smooth,
+    trojan,
+    trojan_files,
+    wanet,
+)
 from unpoison.attacks.base import ATTACKS, Attack, LabelRule, create, list_attacks
 from unpoison.attacks.poison import SELECTIONS, backdoor_test_set, poison
 

@@ -23,7 +23,8 @@ from unpoison.attacks.base import Attack, LabelRule, register_attack
 DEFAULT_ALPHA = 0.2
 
 
-def _check_alpha(name: str, alpha: float) -> float:
+def check_alpha(name: str, alpha: float) -> float:
+    """``alpha`` as a float, or a ValueError naming the attack unless it is in (0, 1]."""
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
         raise ValueError(f"{name} alpha must be a number in (0, 1], got {alpha!r}")
     return float(alpha)
@@ -45,7 +46,7 @@ class _Blend(Attack):
         self, alpha: float = DEFAULT_ALPHA, label_rule: LabelRule | str | None = None
     ) -> None:
         super().__init__(label_rule)
-        self.alpha = _check_alpha(self.name, alpha)
+        self.alpha = check_alpha(self.name, alpha)
 
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -130,7 +131,7 @@ class BlendNoise(Attack):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"blend-noise seed must be a non-negative int, got {seed!r}")
         self.seed = seed
-        self.alpha = _check_alpha(self.name, alpha)
+        self.alpha = check_alpha(self.name, alpha)
         self._noise_stream: torch.Generator | None = None
 
     def _params(self) -> dict[str, Any]:

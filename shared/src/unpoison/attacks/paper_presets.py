@@ -181,7 +181,13 @@ TRAP_REPLACE = PaperPoisoning(
             "Trojan-SQ": TableAttack(
                 "trojan-sq", note="Trojan-SQ read as T&R's trojan_8x8.png (unverified)"
             ),
-            "Trojan-WM": TableAttack("trojan-wm"),
+            "Trojan-WM": TableAttack(
+                "trojan-wm",
+                # T&R's ImageNet-12 code adds two uint8 arrays: sums above 255 wrap.
+                variants=_frozen(
+                    {"imagenet-subset": TableAttack("trojan-wm", _frozen({"overflow": "wrap"}))}
+                ),
+            ),
             "Blend": TableAttack(
                 "blend-kitty",
                 _frozen({"resize": "antialias"}),
