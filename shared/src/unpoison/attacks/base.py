@@ -61,11 +61,7 @@ class Attack(ABC):
         ``train=False`` gives the test-time trigger, which differs from the training one only where
         the attack says so (SIG).
         """
-        if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
-            got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(
-                f"attack {self.name!r} needs a uint8 tensor [N, C, H, W] of raw pixels, got {got}"
-            )
+        check_raw_batch(x, f"attack {self.name!r}")
         self.check_image_shape(*x.shape[1:])
         if x.shape[0] <= _CHUNK:
             return self._apply(x, train)
@@ -141,6 +137,13 @@ def create(name: str, assets: str | Path | None = None, **params: Any) -> Attack
 def list_attacks() -> list[str]:
     """The names of all registered attacks, sorted."""
     return ATTACKS.names()
+
+
+def check_raw_batch(x: object, who: str) -> None:
+    """Raise ValueError unless ``x`` is a uint8 tensor [N, C, H, W] of raw pixels."""
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
+        got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{who} needs a uint8 tensor [N, C, H, W] of raw pixels, got {got}")
 
 
 def check_min_size(name: str, height: int, width: int, minimum: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from unpoison.attacks.badnets import GRID
-from unpoison.attacks.base import check_min_size
+from unpoison.attacks.base import check_min_size, check_raw_batch
 
 # Smallest images on which the four 3x3 blocks do not overlap (our choice): D-ST's inset blocks
 # occupy rows/cols 1-3 and H-3..H-1, T&R's flush ones 0-2 and H-3..H-1.
@@ -56,7 +56,5 @@ def stamp_four_corners_flush(x: torch.Tensor) -> torch.Tensor:
 
 
 def _check_batch(x: torch.Tensor, name: str, minimum: int) -> None:
-    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
-        got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} needs a uint8 tensor [N, C, H, W] of raw pixels, got {got}")
+    check_raw_batch(x, name)
     check_min_size(name, x.shape[-2], x.shape[-1], minimum)

@@ -18,7 +18,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from unpoison.attacks.base import Attack, LabelRule, check_min_size, register_attack
+from unpoison.attacks.base import (
+    Attack,
+    LabelRule,
+    check_min_size,
+    check_raw_batch,
+    register_attack,
+)
 
 # WaNet `config.py`: the fraction of each training batch that is warped and relabelled (`--pc`),
 # and the number of noise (cross) samples per warped sample (`--cross_ratio`, rho_n = pc * 2).
@@ -107,9 +113,7 @@ class WaNet(Attack):
         caller keeps the true labels of these samples; :data:`PC` and :data:`CROSS_RATIO` give
         how many of them a batch holds.
         """
-        if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
-            got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"wanet cross needs a uint8 tensor [N, C, H, W], got {got}")
+        check_raw_batch(x, "wanet cross")
         self.check_image_shape(*x.shape[1:])
         n, _, height, width = x.shape
         noise = torch.rand(n, height, width, 2, generator=generator, device=generator.device)
