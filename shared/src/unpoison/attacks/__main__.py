@@ -52,7 +52,7 @@ def describe(name: str) -> str:
         f"{key}={'<required>' if value is inspect.Parameter.empty else repr(value)}"
         for key, value in defaults.items()
     )
-    files = ", ".join(cls.asset_files) if cls.asset_files else "none (formula)"
+    files = ", ".join(cls.asset_files) if cls.asset_files else "none"
     return (
         f"{name}\n  papers:     {cls.papers}\n  label rule: {cls.default_label_rule.value}\n"
         f"  parameters: {params or '-'}\n  files:      {files}"
