@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from unpoison.data.split import PoisonedSplit
+
 PACKAGES_RECORDED = ("torch", "torchvision", "numpy", "unpoison-shared")
 
 
@@ -72,6 +74,13 @@ class TensorBoardLogger(NullLogger):
 
     def close(self) -> None:
         self.writer.close()
+
+
+def log_poison_examples(logger: NullLogger, poisoned: PoisonedSplit, tag: str) -> None:
+    """Eight clean and eight poisoned training images under ``tag`` (uses the true poison flags,
+    so only for logging)."""
+    logger.images(f"{tag}/clean", poisoned.x[~poisoned.is_poison][:8], 0)
+    logger.images(f"{tag}/poisoned", poisoned.x[poisoned.is_poison][:8], 0)
 
 
 def package_versions() -> dict[str, str | None]:

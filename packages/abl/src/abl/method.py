@@ -29,7 +29,6 @@ The defense reads only the poisoned images, their labels and their positions; ``
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,11 +38,12 @@ import torch.nn.functional as F
 from torch import nn
 from unpoison.data.loader import Batch, DeviceLoader
 from unpoison.data.split import PoisonedSplit, Split
-from unpoison.logging import NullLogger
+from unpoison.logging import NullLogger, log_poison_examples
 from unpoison.metrics import evaluate, separation
 from unpoison.models import create_model
 from unpoison.train import (
     Checkpointer,
+    StageProgress,
     constant_lr,
     make_sgd,
     recalibrated_copy,
@@ -167,8 +167,7 @@ def run(
     after every epoch and a second call with the same directory continues where it stopped.
     ``stop_after`` (a stage name) ends the run after that stage, for staged or resumed runs.
     """
-    if stop_after is not None and stop_after not in STAGES:
-        raise ValueError(f"stop_after must be one of {STAGES}, got {stop_after!r}")
+    stages = StageProgress(STAGES, stop_after)
     config = config or AblConfig()
     evaluating = test is not None and backdoor_test is not None and target is not None
     device = torch.device(device)
@@ -180,28 +179,17 @@ def run(
     isolation_optimizer = make_sgd(model.parameters(), config.isolation_sgd)
     tune_optimizer = make_sgd(model.parameters(), config.finetune_sgd)
     isolated = torch.empty(0, dtype=torch.int64)
-    stage_seconds: dict[str, float] = {}
-    done_stage, done_epoch = -1, 0  # index into STAGES of the last checkpoint, epochs done in it
 
     if checkpointer is not None and (saved := checkpointer.load(device)) is not None:
-        done_stage, done_epoch = STAGES.index(saved.stage), saved.epoch
+        stages.resume_from(saved)
         optimizer = isolation_optimizer if saved.stage == "isolation" else tune_optimizer
         saved.restore({"model": model}, {"optimizer": optimizer})
-        stage_seconds = saved.state["stage_seconds"]
-        if done_stage >= STAGES.index("scoring"):
+        if stages.reached("scoring"):
             isolated = saved.tensor("isolated").cpu()
-
-    clock = {"stage": "", "began": 0.0, "before": 0.0}
-
-    def start(stage: str) -> None:
-        clock.update(stage=stage, began=time.perf_counter(), before=stage_seconds.get(stage, 0.0))
-
-    def tick() -> None:
-        stage_seconds[clock["stage"]] = clock["before"] + time.perf_counter() - clock["began"]
 
     def checkpoint(stage: str, optimizer: torch.optim.Optimizer) -> Callable[[int], None]:
         def save(epochs_done: int) -> None:
-            tick()
+            stages.tick()
             if checkpointer is not None:
                 checkpointer.save(
                     stage=stage,
@@ -209,7 +197,7 @@ def run(
                     modules={"model": model},
                     optimizers={"optimizer": optimizer},
                     tensors={"isolated": isolated} if isolated.numel() else {},
-                    state={"stage_seconds": stage_seconds},
+                    state={"stage_seconds": stages.seconds},
                 )
 
         return save
@@ -217,18 +205,12 @@ def run(
     def metrics() -> dict[str, float]:
         return evaluate(model, test, backdoor_test, target) if evaluating else {}
 
-    def start_epoch(stage: str) -> int:
-        return done_epoch if STAGES.index(stage) == done_stage else 0
-
-    def pending(stage: str) -> bool:
-        return STAGES.index(stage) >= done_stage and not _stopped_before(stage, stop_after)
-
     logger.text("abl/config", f"```\n{asdict(config)}\n```")
-    _log_gallery(logger, poisoned)
+    log_poison_examples(logger, poisoned, "abl/examples")
 
     # A. Isolation: no augmentation, no shuffling (official code).
-    if pending("isolation"):
-        start("isolation")
+    if stages.pending("isolation"):
+        stages.start("isolation")
         run_stage(
             stage="abl/isolation",
             model=model,
@@ -237,7 +219,7 @@ def run(
             lr_at=constant_lr(config.isolation_sgd.lr),
             epochs=config.isolation_epochs,
             loss_fn=isolation_loss(config.isolation_loss, config.gamma),
-            start_epoch=start_epoch("isolation"),
+            start_epoch=stages.start_epoch("isolation"),
             evaluate=metrics,
             on_epoch_end=checkpoint("isolation", isolation_optimizer),
             logger=logger,
@@ -245,8 +227,8 @@ def run(
         )
 
     # Scoring: the lowest-loss examples are the suspected backdoor examples.
-    if pending("scoring") and done_stage < STAGES.index("scoring"):
-        start("scoring")
+    if stages.pending("scoring") and not stages.reached("scoring"):
+        stages.start("scoring")
         scorer = model
         if config.scoring_recalibrates_bn:
             scorer = recalibrated_copy(model, DeviceLoader.from_split(poisoned, SCORING_BATCH))
@@ -263,8 +245,8 @@ def run(
         suspects = poisoned.subset(is_isolated)
 
     # B. Fine-tuning on the rest, or the paper's joint global gradient ascent.
-    if pending("finetune") and config.finetune_epochs > 0:
-        start("finetune")
+    if stages.pending("finetune") and config.finetune_epochs > 0:
+        stages.start("finetune")
         rest_loader = DeviceLoader.from_split(
             rest,
             config.batch_size,
@@ -293,7 +275,7 @@ def run(
             lr_at=step_lr(config.finetune_sgd.lr, config.finetune_milestones),
             epochs=config.finetune_epochs,
             **({"loss_fn": loss_fn} if loss_fn is not None else {}),
-            start_epoch=start_epoch("finetune"),
+            start_epoch=stages.start_epoch("finetune"),
             evaluate=metrics,
             on_epoch_end=checkpoint("finetune", tune_optimizer),
             logger=logger,
@@ -301,8 +283,8 @@ def run(
         )
 
     # C. Unlearning: pure gradient ascent on the isolated set (official code).
-    if pending("unlearning") and config.unlearning_epochs > 0:
-        start("unlearning")
+    if stages.pending("unlearning") and config.unlearning_epochs > 0:
+        stages.start("unlearning")
         run_stage(
             stage="abl/unlearning",
             model=model,
@@ -318,7 +300,7 @@ def run(
             lr_at=constant_lr(config.unlearning_lr),
             epochs=config.unlearning_epochs,
             loss_fn=negative_cross_entropy,
-            start_epoch=start_epoch("unlearning"),
+            start_epoch=stages.start_epoch("unlearning"),
             evaluate=metrics,
             on_epoch_end=checkpoint("unlearning", tune_optimizer),
             logger=logger,
@@ -330,19 +312,7 @@ def run(
         final.update(
             {f"isolation_{k}": v for k, v in separation(isolated, poisoned.is_poison).items()}
         )
-    return AblResult(model=model, isolated=isolated, metrics=final, stage_seconds=stage_seconds)
-
-
-def _stopped_before(stage: str, stop_after: str | None) -> bool:
-    return stop_after is not None and STAGES.index(stage) > STAGES.index(stop_after)
-
-
-def _log_gallery(logger: NullLogger, poisoned: PoisonedSplit) -> None:
-    """Eight clean and eight poisoned training images (uses the true flags: logging only)."""
-    clean = poisoned.x[~poisoned.is_poison][:8]
-    triggered = poisoned.x[poisoned.is_poison][:8]
-    logger.images("abl/examples/clean", clean, 0)
-    logger.images("abl/examples/poisoned", triggered, 0)
+    return AblResult(model=model, isolated=isolated, metrics=final, stage_seconds=stages.seconds)
 
 
 def _log_isolation(

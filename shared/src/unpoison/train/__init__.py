@@ -12,6 +12,7 @@ from unpoison.train.no_defense import (
 )
 from unpoison.train.optim import SGDConfig, constant_lr, cosine_lr, make_sgd, set_lr, step_lr
 from unpoison.train.seeding import default_device, resolve_device, seed_everything
+from unpoison.train.stages import StageProgress
 
 __all__ = [
     "MINI_AUGMENT",
@@ -21,6 +22,7 @@ __all__ = [
     "NoDefenseConfig",
     "NonFiniteLossError",
     "SGDConfig",
+    "StageProgress",
     "constant_lr",
     "cosine_lr",
     "cross_entropy",
