@@ -8,11 +8,17 @@ Example::
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from unpoison import attacks, data
+from unpoison.cli import (
+    add_data_arguments,
+    add_run_arguments,
+    checkpoint_dir,
+    exit_on_bad_input,
+    load_poisoned,
+    poisoning_record,
+)
 from unpoison.logging import TensorBoardLogger, write_results
 from unpoison.train import resolve_device, seed_everything
 
@@ -24,29 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m abl",
         description="Train a model on backdoor-poisoned data with Anti-Backdoor Learning (ABL). "
-        "The dataset is poisoned with one attack, ABL isolates the lowest-loss 1%% of examples, "
+        "The dataset is poisoned with one attack, ABL isolates the lowest-loss 1% of examples, "
         "fine-tunes on the rest and unlearns the isolated ones. Writes TensorBoard logs, a "
         "checkpoint per epoch and results.json into --out.",
     )
-    parser.add_argument("--dataset", default="digits", help="dataset name (default: digits)")
-    parser.add_argument("--data-root", type=Path, help="folder holding the dataset files")
-    parser.add_argument("--download", action="store_true", help="download the dataset if absent")
-    parser.add_argument(
-        "--attack", default="badnets-grid", help="attack name (default: badnets-grid)"
-    )
-    parser.add_argument(
-        "--rate", type=float, default=0.1, help="poison rate in (0, 1) (default 0.1)"
-    )
-    parser.add_argument("--target", type=int, default=0, help="target class (default 0)")
-    parser.add_argument(
-        "--selection",
-        default="all",
-        choices=attacks.SELECTIONS,
-        help="which images are poisoned (default: all, ABL's rule; see unpoison.attacks.poison)",
-    )
-    parser.add_argument(
-        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
-    )
+    add_data_arguments(parser, selection="all")  # ABL: random picks over the whole set
     parser.add_argument(
         "--variant",
         choices=("code", "paper"),
@@ -62,12 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("batch-size", int),
     ):
         parser.add_argument(f"--{name}", type=kind, help=f"override the config's {name}")
-    parser.add_argument("--seed", type=int, default=0, help="seed of poisoning and training")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: auto)")
-    parser.add_argument("--out", type=Path, default=Path("runs/abl/run"), help="output folder")
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
-    )
+    add_run_arguments(parser, out=Path("runs/abl/run"))
     return parser.parse_args(argv)
 
 
@@ -90,34 +73,18 @@ def config_from_args(args: argparse.Namespace) -> AblConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    checkpoints = args.out / "checkpoints"
-    if checkpoints.exists() and not args.resume:
-        sys.exit(f"{args.out} already holds a run: pass --resume to continue it or pick --out")
+    checkpoints = checkpoint_dir(args)
     config = config_from_args(args)
     device = resolve_device(args.device)
     seed_everything(args.seed)
-
-    dataset = data.load(args.dataset, root=args.data_root, download=args.download)
-    attack = attacks.create(args.attack, assets=args.assets)
-    poisoned = attacks.poison(
-        dataset.train,
-        attack,
-        args.rate,
-        args.target,
-        seed=args.seed,
-        selection=args.selection,
-        num_classes=dataset.num_classes,
-    )
-    backdoor_test = attacks.backdoor_test_set(
-        dataset.test, attack, args.target, dataset.num_classes
-    )
+    inputs = load_poisoned(args, device)
     logger = TensorBoardLogger(args.out)
     result = run(
-        poisoned.to(device),
-        num_classes=dataset.num_classes,
+        inputs.poisoned,
+        num_classes=inputs.dataset.num_classes,
         config=config,
-        test=dataset.test,
-        backdoor_test=backdoor_test,
+        test=inputs.dataset.test.to(device),
+        backdoor_test=inputs.backdoor_test,
         target=args.target,
         seed=args.seed,
         device=device,
@@ -125,17 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint_dir=checkpoints,
     )
     logger.close()
-    record = {
-        "dataset": args.dataset,
-        "attack": {"name": attack.name, **attack.params()},
-        "rate": args.rate,
-        "target": args.target,
-        "selection": args.selection,
-        "abl": asdict(config),
-    }
     path = write_results(
         args.out,
-        config=record,
+        config={**poisoning_record(args, inputs.attack), "abl": asdict(config)},
         seed=args.seed,
         metrics=result.metrics,
         stage_seconds=result.stage_seconds,
@@ -147,7 +106,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except (FileNotFoundError, ValueError) as error:  # bad input: the message says what to do
-        raise SystemExit(f"error: {error}") from None
+    exit_on_bad_input(main)

@@ -1,0 +1,108 @@
+"""What every method's command line shares: the poisoned-data options, the run options, and the
+poisoning they describe. A method adds its own options and calls its ``run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from unpoison import attacks, data
+from unpoison.attacks import Attack
+from unpoison.data.split import ImageDataset, PoisonedSplit, Split
+
+
+@dataclass(frozen=True)
+class PoisonedData:
+    """A dataset, the attack on it, its poisoned training split and the triggered test set."""
+
+    dataset: ImageDataset
+    attack: Attack
+    poisoned: PoisonedSplit
+    backdoor_test: Split
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, selection: str = "all") -> None:
+    """``--dataset --data-root --download --attack --rate --target --selection --assets``.
+
+    ``selection`` is the method's paper's own rule, the default of ``--selection``.
+    """
+    parser.add_argument("--dataset", default="digits", help="dataset name (default: digits)")
+    parser.add_argument("--data-root", type=Path, help="folder holding the dataset files")
+    parser.add_argument("--download", action="store_true", help="download the dataset if absent")
+    parser.add_argument(
+        "--attack", default="badnets-grid", help="attack name (python -m unpoison.attacks --list)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=0.1, help="poison rate in (0, 1) (default 0.1)"
+    )
+    parser.add_argument("--target", type=int, default=0, help="target class (default 0)")
+    parser.add_argument(
+        "--selection",
+        default=selection,
+        choices=attacks.SELECTIONS,
+        help=f"which images are poisoned (default: {selection}; see unpoison.attacks.poison)",
+    )
+    parser.add_argument(
+        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
+    )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
+    """``--seed --device --out --resume``; ``out`` is the default output folder."""
+    parser.add_argument("--seed", type=int, default=0, help="seed of poisoning and training")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: auto)")
+    parser.add_argument("--out", type=Path, default=out, help=f"output folder (default: {out})")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+
+
+def checkpoint_dir(args: argparse.Namespace) -> Path:
+    """``<out>/checkpoints``; exits with a message if it holds a run and ``--resume`` is off."""
+    checkpoints = args.out / "checkpoints"
+    if checkpoints.exists() and not args.resume:
+        sys.exit(f"{args.out} already holds a run: pass --resume to continue it or pick --out")
+    return checkpoints
+
+
+def load_poisoned(args: argparse.Namespace, device: torch.device) -> PoisonedData:
+    """Load ``--dataset``, poison its training split with ``--attack`` as the options say, and
+    build the triggered test set; the splits are moved to ``device``."""
+    dataset = data.load(args.dataset, root=args.data_root, download=args.download)
+    attack = attacks.create(args.attack, assets=args.assets)
+    poisoned = attacks.poison(
+        dataset.train,
+        attack,
+        args.rate,
+        args.target,
+        seed=args.seed,
+        selection=args.selection,
+        num_classes=dataset.num_classes,
+    )
+    backdoor_test = attacks.backdoor_test_set(
+        dataset.test, attack, args.target, dataset.num_classes
+    )
+    return PoisonedData(dataset, attack, poisoned.to(device), backdoor_test.to(device))
+
+
+def poisoning_record(args: argparse.Namespace, attack: Attack) -> dict[str, object]:
+    """The poisoning options as they go into results.json."""
+    return {
+        "dataset": args.dataset,
+        "attack": {"name": attack.name, **attack.params()},
+        "rate": args.rate,
+        "target": args.target,
+        "selection": args.selection,
+    }
+
+
+def exit_on_bad_input(main: object) -> None:
+    """Run ``main()`` and turn bad input (FileNotFoundError, ValueError) into a one-line error."""
+    try:
+        raise SystemExit(main())  # type: ignore[operator]
+    except (FileNotFoundError, ValueError) as error:  # the message says what to do
+        raise SystemExit(f"error: {error}") from None
