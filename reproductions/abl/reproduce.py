@@ -15,29 +15,30 @@ non-target test images, so "CA" here is CA_nontarget (both CAs are in each cell'
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import shutil
 import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import abl
 import torch
 from presets import PRESETS, AttackRow, Preset
 from unpoison import attacks, data
-from unpoison.logging import TensorBoardLogger, write_results
-from unpoison.report import (
-    NOT_IMPLEMENTED,
-    Row,
-    format_markdown,
-    format_text,
-    hardware_summary,
-    read_paper_values,
-    write_table_json,
+from unpoison.report import NOT_IMPLEMENTED, Row, format_text, read_paper_values, write_table_json
+from unpoison.reproduction import (
+    Cell,
+    add_reproduction_arguments,
+    method_defense,
+    no_defense,
+    numeric_verdict,
+    qualitative_verdict,
+    run_cells,
+    run_defense_cell,
+    select_rows,
+    write_results_md,
 )
-from unpoison.train import Checkpointer, resolve_device, seed_everything, train_no_defense
+from unpoison.train import resolve_device
 
 HERE = Path(__file__).resolve().parent
 PAPER_TABLE = HERE / "paper_cifar10.csv"
@@ -46,12 +47,6 @@ DEFENSES = ("No defense", "ABL")
 # ABL's CA is measured on non-target images; CA_all (not in the paper) shows what unlearning
 # costs the target class itself.
 METRICS = {"ASR": "asr", "CA": "ca_nontarget", "CA_all": "ca_all"}
-# Numeric comparison (paper preset): within this many points counts as reproduced. Our choice.
-TOLERANCE = {"ASR": 5.0, "CA": 2.0}
-# Qualitative claims checked by the mini preset (the paper's result, at digits scale).
-MIN_NO_DEFENSE_ASR = 90.0
-MAX_ABL_ASR = 10.0
-MAX_CA_DROP = 3.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,33 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Reproduce ABL Table 1: attack x {No defense, ABL} x {ASR, CA}, "
         "printed beside the paper's CIFAR-10 numbers with a verdict per cell.",
     )
-    parser.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default="mini",
-        help="mini: digits on a CPU in minutes (default); paper: CIFAR-10 with the paper's "
-        "settings (GPU); smoke: a few steps, for tests",
-    )
-    parser.add_argument("--dataset", help="run the preset's settings on another dataset")
-    parser.add_argument("--data-root", type=Path, help="folder holding (or receiving) the dataset")
-    parser.add_argument("--download", action="store_true", help="download the dataset if absent")
-    parser.add_argument("--attacks", help="comma-separated paper row names to run (default: all)")
-    parser.add_argument(
-        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
-    )
-    parser.add_argument("--seed", type=int, help="seed of poisoning and training")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
-    parser.add_argument(
-        "--out", type=Path, help="output folder (default: runs/reproduce-abl/<preset>)"
-    )
-    parser.add_argument("--fresh", action="store_true", help="recompute cells that have results")
-    parser.add_argument(
-        "--results-md",
-        type=Path,
-        default=HERE / "RESULTS.md",
-        help="markdown report to regenerate (default: reproductions/abl/RESULTS.md; "
-        "never written by the smoke preset)",
-    )
+    add_reproduction_arguments(parser, PRESETS, "abl", HERE / "RESULTS.md")
     return parser.parse_args(argv)
 
 
@@ -96,17 +65,12 @@ def resolve_preset(args: argparse.Namespace) -> Preset:
     if args.seed is not None:
         preset = replace(preset, seed=args.seed)
     if args.attacks:
-        wanted = [name.strip() for name in args.attacks.split(",")]
-        known = {row.paper_name: row for row in preset.attacks}
-        unknown = [name for name in wanted if name not in known]
-        if unknown:
-            raise SystemExit(f"unknown attack rows {unknown}; this preset has {sorted(known)}")
-        preset = replace(preset, attacks=tuple(known[name] for name in wanted))
+        preset = replace(preset, attacks=select_rows(preset.attacks, args.attacks))
     return preset
 
 
-def cell_key(preset: Preset, row: AttackRow, defense: str) -> str:
-    """A readable, content-addressed name for one cell."""
+def make_cell(preset: Preset, row: AttackRow, defense: str) -> Cell:
+    """The cell of ``row`` x ``defense``, keyed by everything that determines its result."""
     config = {
         "dataset": preset.dataset,
         "attack": row.attack,
@@ -118,89 +82,42 @@ def cell_key(preset: Preset, row: AttackRow, defense: str) -> str:
         "defense": defense,
         "config": asdict(preset.abl if defense == "ABL" else preset.no_defense),
     }
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
-    return f"{row.paper_name.lower()}-{defense.replace(' ', '-').lower()}-{digest[:12]}"
+    return Cell(row.paper_name, defense, config)
 
 
 def run_cell(
     preset: Preset,
     row: AttackRow,
-    defense: str,
+    cell: Cell,
     dataset: data.ImageDataset,
-    cell_dir: Path,
+    folder: Path,
     device: torch.device,
     assets: Path | None,
 ) -> None:
     """Poison, train one defense and write the cell's results.json."""
-    rate = row.rate or preset.rate
-    attack = attacks.create(row.attack, assets=assets, **row.params)
-    seed_everything(preset.seed)
-    poisoned = attacks.poison(
-        dataset.train,
-        attack,
-        rate,
-        preset.target,
-        seed=preset.seed,
-        selection=row.selection,
-        num_classes=dataset.num_classes,
-    ).to(device)
-    backdoor_test = attacks.backdoor_test_set(
-        dataset.test, attack, preset.target, dataset.num_classes
-    ).to(device)
-    test = dataset.test.to(device)
-    logger = TensorBoardLogger(cell_dir)
-    began = time.perf_counter()
-    common = {
-        "num_classes": dataset.num_classes,
-        "seed": preset.seed,
-        "device": device,
-        "logger": logger,
-    }
-    if defense == "ABL":
-        result = abl.run(
-            poisoned,
-            config=preset.abl,
-            test=test,
-            backdoor_test=backdoor_test,
-            target=preset.target,
-            checkpoint_dir=cell_dir / "checkpoints",
-            **common,
-        )
-        metrics, stage_seconds = result.metrics, result.stage_seconds
-    else:
-        _, metrics = train_no_defense(
-            poisoned,
-            test,
-            backdoor_test,
-            target=preset.target,
-            config=preset.no_defense,
-            checkpointer=Checkpointer(cell_dir / "checkpoints"),
-            **common,
-        )
-        stage_seconds = {"no_defense": time.perf_counter() - began}
-    config = {
-        "preset": preset.name,
-        "dataset": preset.dataset,
-        "attack": attack.params(),
-        "attack_name": row.attack,
-        "rate": rate,
-        "target": preset.target,
-        "selection": row.selection,
-        "defense": defense,
-        "defense_config": asdict(preset.abl if defense == "ABL" else preset.no_defense),
-    }
-    logger.hparams(
-        {"attack": row.attack, "defense": defense, "rate": rate},
-        {k: v for k, v in metrics.items() if k in ("asr", "ca_all", "ca_nontarget")},
+    defense_config = preset.abl if cell.defense == "ABL" else preset.no_defense
+    train = (
+        method_defense(abl.run, preset.abl)
+        if cell.defense == "ABL"
+        else no_defense(preset.no_defense)
     )
-    logger.close()
-    write_results(
-        cell_dir,
-        config=config,
+    run_defense_cell(
+        folder,
+        dataset=dataset,
+        attack=attacks.create(row.attack, assets=assets, **row.params),
+        rate=row.rate or preset.rate,
+        selection=row.selection,
+        target=preset.target,
         seed=preset.seed,
-        metrics=metrics,
-        stage_seconds=stage_seconds,
-        extra_packages=("unpoison-abl",),
+        device=device,
+        defense=cell.defense,
+        train=train,
+        record={
+            "preset": preset.name,
+            "dataset": preset.dataset,
+            "defense_config": asdict(defense_config),
+        },
+        packages=("unpoison-abl",),
     )
 
 
@@ -212,85 +129,37 @@ def verdict(
     paper: float | None,
     no_defense_ca: float | None,
 ) -> str:
+    """Paper vs ours for one number: qualitative for the mini preset, numeric for the paper's."""
     if metric == "CA_all":
         return "not in paper"
     if preset.compare == "qualitative":
-        if metric == "ASR" and defense == "No defense":
-            return "reproduced (>= 90)" if ours >= MIN_NO_DEFENSE_ASR else "NOT reproduced (< 90)"
-        if metric == "ASR":
-            return "reproduced (<= 10)" if ours <= MAX_ABL_ASR else "NOT reproduced (> 10)"
-        if defense == "No defense":
-            return "reference"
-        drop = (no_defense_ca or 0.0) - ours
-        return (
-            f"reproduced (drop {drop:.1f} <= 3)"
-            if drop <= MAX_CA_DROP
-            else f"NOT reproduced (drop {drop:.1f} > 3)"
-        )
-    if paper is None:
-        return "no paper value"
-    gap = ours - paper
-    if abs(gap) <= TOLERANCE[metric]:
-        return "reproduced"
-    better = (gap < 0) if (metric == "ASR" and defense == "ABL") else (gap > 0 and metric == "CA")
-    return "better than paper" if better else "differs"
+        return qualitative_verdict(defense, metric, ours, no_defense_ca)
+    return numeric_verdict(defense, metric, ours, paper)
 
 
-def build_rows(preset: Preset, results: dict[tuple[str, str], dict[str, float]]) -> list[Row]:
+def build_rows(preset: Preset, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
     paper = read_paper_values(PAPER_TABLE)
     rows = []
     for attack_row in preset.attacks:
         name = (
             attack_row.paper_name
             if attack_row.attack is None
-            else (f"{attack_row.paper_name} ({attack_row.attack})")
+            else f"{attack_row.paper_name} ({attack_row.attack})"
         )
         for defense in DEFENSES:
-            cell = results.get((attack_row.paper_name, defense))
+            record = results.get((attack_row.paper_name, defense))
             for metric, key in METRICS.items():
                 paper_value = paper.get((PAPER_DATASET, attack_row.paper_name, defense, metric))
-                if cell is None:
+                if record is None:
                     ours, result = None, NOT_IMPLEMENTED
                 else:
-                    reference = results[(attack_row.paper_name, "No defense")][METRICS["CA"]]
-                    ours = cell[key]
-                    result = verdict(preset, defense, metric, ours, paper_value, reference)
+                    baseline = results[(attack_row.paper_name, "No defense")]["metrics"]
+                    ours = record["metrics"][key]
+                    result = verdict(
+                        preset, defense, metric, ours, paper_value, baseline[METRICS["CA"]]
+                    )
                 rows.append(Row(preset.dataset, name, defense, metric, ours, paper_value, result))
     return rows
-
-
-def write_results_md(path: Path, preset: Preset, rows: list[Row], seconds: float) -> None:
-    """Regenerate this preset's section of RESULTS.md, keeping the other presets' sections."""
-    begin, end = f"<!-- begin {preset.name} -->", f"<!-- end {preset.name} -->"
-    section = "\n".join(
-        [
-            begin,
-            f"## Preset `{preset.name}`",
-            "",
-            f"Dataset: {preset.dataset} (paper column: {PAPER_DATASET}). "
-            f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. "
-            "CA is CA_nontarget, as ABL reports it.",
-            f"Hardware: {hardware_summary()}. Training time of all cells: {seconds / 60:.1f} min "
-            "(each cell's results.json has its own).",
-            "",
-            format_markdown(rows),
-            end,
-        ]
-    )
-    text = (
-        path.read_text()
-        if path.exists()
-        else (
-            "# ABL reproduction results\n\nRegenerated by `reproductions/abl/reproduce.py`; "
-            "do not edit by hand.\n"
-        )
-    )
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,36 +167,25 @@ def main(argv: list[str] | None = None) -> int:
     preset = resolve_preset(args)
     out = args.out or Path("runs/reproduce-abl") / preset.name
     device = resolve_device(args.device)
-    # Fail before any training on a missing dataset or an unknown attack.
+    # Fail before any training on a missing dataset, trigger file or an unknown attack.
     dataset = data.load(preset.dataset, root=args.data_root, download=args.download)
     for row in preset.attacks:
         if row.attack is not None:
-            try:
-                attacks.create(row.attack, assets=args.assets, **row.params)
-            except FileNotFoundError as error:
-                raise SystemExit(f"error: {error}") from None
+            attacks.create(row.attack, assets=args.assets, **row.params)
 
-    cells = [(row, defense) for row in preset.attacks if row.attack for defense in DEFENSES]
-    results: dict[tuple[str, str], dict[str, float]] = {}
-    compute_seconds = 0.0  # summed over cells, cached ones included (from their results.json)
+    rows_by_name = {row.paper_name: row for row in preset.attacks}
+    cells = [
+        make_cell(preset, row, defense)
+        for row in preset.attacks
+        if row.attack
+        for defense in DEFENSES
+    ]
+
+    def run(cell: Cell, folder: Path) -> None:
+        run_cell(preset, rows_by_name[cell.attack], cell, dataset, folder, device, args.assets)
+
     began = time.perf_counter()
-    for number, (row, defense) in enumerate(cells, 1):
-        cell_dir = out / "cells" / cell_key(preset, row, defense)
-        saved = cell_dir / "results.json"
-        label = f"[{number}/{len(cells)}] {row.paper_name} / {defense}"
-        if args.fresh and cell_dir.exists():
-            shutil.rmtree(cell_dir)
-        cached = saved.exists()
-        if not cached:
-            run_cell(preset, row, defense, dataset, cell_dir, device, args.assets)
-        record = json.loads(saved.read_text())
-        results[(row.paper_name, defense)] = metrics = record["metrics"]
-        compute_seconds += record["wall_seconds"]
-        print(
-            f"{label}: ASR {metrics['asr']:.2f}  CA {metrics['ca_nontarget']:.2f}  "
-            f"({record['wall_seconds']:.0f} s{', cached' if cached else ''})",
-            flush=True,
-        )
+    results, compute_seconds = run_cells(cells, out, run, fresh=args.fresh)
     seconds = time.perf_counter() - began
 
     rows = build_rows(preset, results)
@@ -343,7 +201,14 @@ def main(argv: list[str] | None = None) -> int:
         f"training time of all cells: {compute_seconds / 60:.1f} min"
     )
     if preset.name != "smoke":
-        write_results_md(args.results_md, preset, rows, compute_seconds)
+        intro = [
+            f"Dataset: {preset.dataset} (paper column: {PAPER_DATASET}). "
+            f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. "
+            "CA is CA_nontarget, as ABL reports it."
+        ]
+        write_results_md(
+            args.results_md, "ABL reproduction results", preset.name, intro, rows, compute_seconds
+        )
         print(f"report: {args.results_md}")
     missed = sum(r.verdict.startswith("NOT") for r in rows)
     if missed:

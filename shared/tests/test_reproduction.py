@@ -1,0 +1,83 @@
+"""Reproduction machinery: content-addressed cells, caching, verdicts, RESULTS.md sections."""
+
+import json
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+from unpoison.report import Row
+from unpoison.reproduction import (
+    Cell,
+    numeric_verdict,
+    qualitative_verdict,
+    run_cells,
+    select_rows,
+    write_results_md,
+)
+
+
+def test_cell_key_is_readable_and_changes_with_any_setting() -> None:
+    cell = Cell("Blend-Strip", "No defense", {"epochs": 6, "rate": 0.1})
+    assert cell.key.startswith("blend-strip-no-defense-") and len(cell.key.split("-")[-1]) == 12
+    assert Cell("Blend-Strip", "No defense", {"rate": 0.1, "epochs": 6}).key == cell.key
+    assert Cell("Blend-Strip", "No defense", {"epochs": 7, "rate": 0.1}).key != cell.key
+
+
+def test_run_cells_trains_each_cell_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    trained = []
+
+    def run(cell: Cell, folder: Path) -> None:
+        trained.append(cell.defense)
+        folder.mkdir(parents=True)
+        metrics = {"asr": 1.0, "ca_all": 2.0, "ca_nontarget": 3.0}
+        (folder / "results.json").write_text(json.dumps({"metrics": metrics, "wall_seconds": 5}))
+
+    cells = [Cell("BadNets", defense, {}) for defense in ("No defense", "CBD")]
+    records, seconds = run_cells(cells, tmp_path, run)
+    assert trained == ["No defense", "CBD"] and seconds == 10
+    assert records[("BadNets", "CBD")]["metrics"]["asr"] == 1.0
+    records_again, _ = run_cells(cells, tmp_path, run)
+    assert trained == ["No defense", "CBD"] and records_again == records
+    assert capsys.readouterr().out.count("cached") == 2
+    run_cells(cells[:1], tmp_path, run, fresh=True)
+    assert trained == ["No defense", "CBD", "No defense"]
+
+
+def test_qualitative_verdicts_follow_the_bounds() -> None:
+    assert qualitative_verdict("No defense", "ASR", 95.0, None).startswith("reproduced")
+    assert qualitative_verdict("No defense", "ASR", 89.0, None).startswith("NOT")
+    assert qualitative_verdict("CBD", "ASR", 10.0, None).startswith("reproduced")
+    assert qualitative_verdict("CBD", "ASR", 10.5, None).startswith("NOT")
+    assert qualitative_verdict("No defense", "CA", 99.0, 99.0) == "reference"
+    assert qualitative_verdict("CBD", "CA", 96.0, 99.0) == "reproduced (drop 3.0 <= 3)"
+    assert qualitative_verdict("CBD", "CA", 95.9, 99.0) == "NOT reproduced (drop 3.1 > 3)"
+
+
+def test_numeric_verdicts() -> None:
+    assert numeric_verdict("CBD", "ASR", 4.0, 1.06) == "reproduced"
+    assert numeric_verdict("CBD", "ASR", 0.5, 16.0) == "better than paper"
+    assert numeric_verdict("No defense", "ASR", 70.0, 100.0) == "differs"
+    assert numeric_verdict("CBD", "CA", 90.0, 87.46) == "better than paper"
+    assert numeric_verdict("CBD", "CA", 80.0, None) == "no paper value"
+
+
+def test_select_rows_keeps_the_asked_order_and_rejects_unknown_names() -> None:
+    AttackRow = namedtuple("AttackRow", "paper_name")
+    rows = (AttackRow("BadNets"), AttackRow("Blend"), AttackRow("SIG"))
+    assert select_rows(rows, "SIG, BadNets") == (rows[2], rows[0])
+    assert select_rows(rows, None) == rows
+    with pytest.raises(ValueError, match=r"unknown attack rows \['WaNet'\]"):
+        select_rows(rows, "WaNet")
+
+
+def test_results_md_regenerates_one_preset_section(tmp_path: Path) -> None:
+    path = tmp_path / "RESULTS.md"
+    row = Row("digits", "BadNets", "CBD", "ASR", 1.0, 1.06, "reproduced (<= 10)")
+    write_results_md(path, "CBD results", "mini", ["intro mini"], [row], 60.0)
+    write_results_md(path, "CBD results", "paper", ["intro paper"], [row], 120.0)
+    write_results_md(path, "CBD results", "mini", ["intro mini, again"], [row], 30.0)
+    text = path.read_text()
+    assert text.startswith("# CBD results")
+    assert text.count("<!-- begin mini -->") == 1 and "intro mini, again" in text
+    assert "intro paper" in text and "intro mini\n" not in text
+    assert "Training time of all cells: 0.5 min" in text
