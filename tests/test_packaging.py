@@ -1,4 +1,4 @@
-"""`pip install packages/abl` takes the core from this repository's shared/, never from an index.
+"""`pip install packages/<method>` takes the core from this repository's shared/, not an index.
 
 pip's own resolver runs in a fresh virtual environment (no system site packages) with
 `--dry-run --report`: it builds the metadata of both local packages and resolves every dependency,
@@ -72,12 +72,16 @@ def resolve_in_fresh_venv(tmp_path: Path, requirement: Path, find_links: Path) -
     return json.loads(report.read_text(encoding="utf-8"))
 
 
+METHODS = sorted(path.parent.name for path in (ROOT / "packages").glob("*/pyproject.toml"))
+
+
 @pytest.mark.slow
-def test_method_package_resolves_core_from_local_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize("package", METHODS)
+def test_method_package_resolves_core_from_local_path(tmp_path: Path, package: str) -> None:
     shared = ROOT / "shared"
     shared_version = tomllib.loads((shared / "pyproject.toml").read_text())["project"]["version"]
     report = resolve_in_fresh_venv(
-        tmp_path, ROOT / "packages" / "abl", write_impostor_wheel(tmp_path / "links")
+        tmp_path, ROOT / "packages" / package, write_impostor_wheel(tmp_path / "links")
     )
     by_name = {item["metadata"]["name"].lower(): item for item in report["install"]}
 
@@ -87,7 +91,8 @@ def test_method_package_resolves_core_from_local_path(tmp_path: Path) -> None:
     assert core["metadata"]["version"] == shared_version != IMPOSTOR_VERSION
     assert core["is_direct"] is True
 
-    requires = by_name["unpoison-abl"]["metadata"]["requires_dist"]
+    distribution = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
+    requires = by_name[distribution["project"]["name"]]["metadata"]["requires_dist"]
     core_requirements = [r for r in requires if r.startswith("unpoison-shared")]
     assert len(core_requirements) == 1, requires
     name, _, url = core_requirements[0].partition(" @ ")

@@ -14,11 +14,13 @@ ROW_KEYS = {"dataset", "attack", "defense", "metric", "ours", "paper", "verdict"
 @pytest.fixture(scope="module")
 def reproduce():
     sys.path.insert(0, str(SCRIPT.parent))
+    sys.modules.pop("presets", None)  # each reproduction has its own presets module
     spec = importlib.util.spec_from_file_location("reproduce_abl", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     yield module
     sys.path.remove(str(SCRIPT.parent))
+    sys.modules.pop("presets", None)
 
 
 def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_path, capsys):
