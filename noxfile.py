@@ -64,25 +64,27 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-def reproduction(package: str) -> None:
+def reproduction(package: str, compared: tuple[str, ...] = ()) -> None:
     """Register `reproduce-<package>` (underscores become hyphens) for reproductions/<package>.
 
-    The session installs the core and the one method package as a user would (`pip install
-    packages/<package>`, not editable: it runs what users get, and pip rebuilds local folders on
-    every install, so a reused venv still runs the current code), then runs the reproduction
-    script with the arguments after `--` (default preset: mini).
+    The session installs the core, the method package and the packages of the methods its table
+    compares with (`compared`) as a user would (`pip install packages/<name>`, not editable: it
+    runs what users get, and pip rebuilds local folders on every install, so a reused venv still
+    runs the current code), then runs the reproduction script with the arguments after `--`
+    (default preset: mini).
     """
 
     def reproduce(session: nox.Session) -> None:
         install_torch(session)
-        session.install("shared", f"packages/{package}")
+        session.install("shared", *(f"packages/{name}" for name in (package, *compared)))
         session.run("python", f"reproductions/{package}/reproduce.py", *session.posargs)
 
     reproduce.__doc__ = (
-        f"Reproduce the {package} paper table: paper vs ours with a verdict per cell "
-        "(args after --: --preset mini|paper|smoke, --data-root DIR, --out DIR)."
+        f"Reproduce the {package} paper tables: paper vs ours with a verdict per cell "
+        "(args after --: --preset mini|paper|..., --data-root DIR, --out DIR; see --help)."
     )
     nox.session(name=f"reproduce-{package.replace('_', '-')}")(reproduce)
 
 
 reproduction("abl")
+reproduction("cbd", compared=("abl",))  # CBD Table 1 has an ABL column

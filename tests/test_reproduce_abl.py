@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from unpoison.reproduction import build_rows
+from unpoison.reproduction.script import verdict
 
 SCRIPT = Path(__file__).resolve().parents[1] / "reproductions" / "abl" / "reproduce.py"
 ROW_KEYS = {"dataset", "attack", "defense", "metric", "ours", "paper", "verdict"}
@@ -48,7 +50,7 @@ def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_
 
 def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(reproduce):
     preset = reproduce.PRESETS["paper"]
-    rows = reproduce.build_rows(preset, {})
+    rows = build_rows(reproduce.REPRODUCTION, preset, {})
     pending = {row.attack for row in rows if row.verdict == "not implemented"}
     assert {"Dynamic", "CL", "FC", "DFST", "LBA", "CBA"} <= pending
     assert len(rows) == 10 * 2 * 3  # every attack row x {No defense, ABL} x {ASR, CA, CA_all}
@@ -66,13 +68,13 @@ def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(repro
 )
 def test_numeric_verdicts(reproduce, defense, metric, ours, paper, expected) -> None:
     preset = reproduce.PRESETS["paper"]
-    assert reproduce.verdict(preset, defense, metric, ours, paper, None) == expected
+    assert verdict(preset, defense, metric, ours, paper, None) == expected
 
 
 def test_qualitative_verdicts_follow_the_bounds(reproduce) -> None:
     mini = reproduce.PRESETS["mini"]
-    assert reproduce.verdict(mini, "No defense", "ASR", 95.0, 100.0, None).startswith("reproduced")
-    assert reproduce.verdict(mini, "No defense", "ASR", 80.0, 100.0, None).startswith("NOT")
-    assert reproduce.verdict(mini, "ABL", "ASR", 11.0, 3.04, None).startswith("NOT")
-    assert reproduce.verdict(mini, "ABL", "CA", 96.0, 86.11, 98.0).startswith("reproduced")
-    assert reproduce.verdict(mini, "ABL", "CA", 94.0, 86.11, 98.0).startswith("NOT")
+    assert verdict(mini, "No defense", "ASR", 95.0, 100.0, None).startswith("reproduced")
+    assert verdict(mini, "No defense", "ASR", 80.0, 100.0, None).startswith("NOT")
+    assert verdict(mini, "ABL", "ASR", 11.0, 3.04, None).startswith("NOT")
+    assert verdict(mini, "ABL", "CA", 96.0, 86.11, 98.0).startswith("reproduced")
+    assert verdict(mini, "ABL", "CA", 94.0, 86.11, 98.0).startswith("NOT")

@@ -8,32 +8,18 @@ that the machinery runs (tests).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
-from typing import Any
+from dataclasses import dataclass, replace
 
 from abl import MINI_VARIANT, AblConfig
 from unpoison.attacks.paper_presets import ABL as ABL_POISONING
+from unpoison.reproduction import AttackRow, paper_row
 from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
 
 
-@dataclass(frozen=True)
-class AttackRow:
-    """One attack row of the paper's table and how we poison for it."""
-
-    paper_name: str  # the row's name in the paper's table
-    attack: str | None  # our attack registry name; None = not implemented yet
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    selection: str = "all"  # ABL code: random picks over the whole training set
-    rate: float | None = None  # None = the preset's poison rate
-
-
-def abl_row(paper_name: str, **overrides: Any) -> AttackRow:
+def abl_row(paper_name: str) -> AttackRow:
     """Row ``paper_name`` of ABL's table with ABL's own trigger variant (unpoison's ``abl``
     poisoning preset, spec attacks.md §3), e.g. "Blend" = the stripe blend, "SIG" = ABL's SIG."""
-    setting = ABL_POISONING.table_attack(paper_name, "cifar10")
-    return AttackRow(paper_name, setting.attack, setting.params, **overrides)
+    return paper_row(ABL_POISONING, paper_name)
 
 
 @dataclass(frozen=True)
@@ -45,6 +31,7 @@ class Preset:
     attacks: tuple[AttackRow, ...]
     no_defense: NoDefenseConfig
     abl: AblConfig
+    defenses: tuple[str, ...] = ("No defense", "ABL")
     rate: float = 0.1  # ABL paper and code: 10% poisoned
     target: int = 0  # ABL code: target label 0, all-to-one
     seed: int = 0  # our choice (the official code's seed flag is unused)

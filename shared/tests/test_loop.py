@@ -18,6 +18,7 @@ from unpoison.data.loader import Batch, DeviceLoader
 from unpoison.logging import NullLogger
 from unpoison.train.loop import (
     LossFn,
+    LossMeter,
     NonFiniteLossError,
     cross_entropy,
     run_stage,
@@ -291,3 +292,15 @@ def test_resolve_device() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
     assert default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_the_loss_meter_reports_the_first_non_finite_step() -> None:
+    meter = LossMeter(torch.device("cpu"))
+    for loss in (1.0, 3.0, float("nan"), float("inf")):
+        meter.add(torch.tensor(loss))
+    with pytest.raises(NonFiniteLossError, match="stage 'cbd/clean', epoch 4, step 2"):
+        meter.mean("cbd/clean", 4)
+    finite = LossMeter(torch.device("cpu"))
+    for loss in (1.0, 3.0):
+        finite.add(torch.tensor(loss))
+    assert finite.mean("cbd/clean", 0) == 2.0

@@ -38,39 +38,6 @@ def test_a_short_run_writes_results_and_tensorboard_logs(tmp_path: Path, capsys)
         main(["--out", str(out), *SHORT])
 
 
-@pytest.mark.parametrize(
-    ("args", "error", "message"),
-    [
-        (["--attack", "nope"], ValueError, "unknown attack 'nope'; valid names: .*badnets-grid"),
-        (["--dataset", "nope"], ValueError, "unknown dataset 'nope'; valid names: .*digits"),
-        (["--rate", "1.5"], ValueError, r"rate"),
-        (["--rate", "0"], ValueError, r"rate"),
-        (["--target", "10"], ValueError, r"target"),
-        (["--dataset", "cifar10", "--data-root", "MISSING"], FileNotFoundError, "no-data"),
-    ],
-)
-def test_bad_input_fails_before_training(
-    tmp_path: Path, args: list[str], error: type, message: str
-) -> None:
-    args = [a.replace("MISSING", str(tmp_path / "no-data")) for a in args]
-    out = tmp_path / "run"
-    with pytest.raises(error, match=message):
-        main(["--out", str(out), *SHORT, *args])
-    assert not (out / "checkpoints").exists()
-
-
-def test_an_unknown_model_fails_before_training(poisoned_digits, tmp_path: Path) -> None:
-    poisoned, _ = poisoned_digits
-    with pytest.raises(ValueError, match="unknown model 'nope'"):
-        abl.run(
-            poisoned,
-            num_classes=10,
-            config=replace(abl.AblConfig(), model="nope"),
-            checkpoint_dir=tmp_path,
-        )
-    assert not list(tmp_path.iterdir())
-
-
 def test_a_wrongly_shaped_image_is_rejected(digits) -> None:
     from unpoison import attacks
 

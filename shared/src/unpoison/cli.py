@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from unpoison import attacks, data
 from unpoison.attacks import Attack
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
+from unpoison.logging import TensorBoardLogger, write_results
+from unpoison.train import resolve_device, seed_everything
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,46 @@ def poisoning_record(args: argparse.Namespace, attack: Attack) -> dict[str, obje
         "target": args.target,
         "selection": args.selection,
     }
+
+
+def run_method(
+    args: argparse.Namespace, run: Callable[..., Any], config: Any, name: str, package: str
+) -> int:
+    """Poison as ``args`` say, defend with ``run`` (a method package's ``run``) and ``config``,
+    write TensorBoard logs, per-epoch checkpoints and ``results.json`` into ``--out``.
+
+    ``name`` keys the config in results.json; ``package`` is the method's distribution, whose
+    version is recorded. Prints the final metrics and the results path.
+    """
+    checkpoints = checkpoint_dir(args)
+    device = resolve_device(args.device)
+    seed_everything(args.seed)
+    inputs = load_poisoned(args, device)
+    logger = TensorBoardLogger(args.out)
+    result = run(
+        inputs.poisoned,
+        num_classes=inputs.dataset.num_classes,
+        config=config,
+        test=inputs.dataset.test.to(device),
+        backdoor_test=inputs.backdoor_test,
+        target=args.target,
+        seed=args.seed,
+        device=device,
+        logger=logger,
+        checkpoint_dir=checkpoints,
+    )
+    logger.close()
+    path = write_results(
+        args.out,
+        config={**poisoning_record(args, inputs.attack), name: asdict(config)},
+        seed=args.seed,
+        metrics=result.metrics,
+        stage_seconds=result.stage_seconds,
+        extra_packages=(package,),
+    )
+    print(" ".join(f"{k}={v:.2f}" for k, v in result.metrics.items()))
+    print(f"results: {path}")
+    return 0
 
 
 def exit_on_bad_input(main: object) -> None:

@@ -8,19 +8,15 @@ Example::
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 from unpoison.cli import (
     add_data_arguments,
     add_run_arguments,
-    checkpoint_dir,
     exit_on_bad_input,
-    load_poisoned,
-    poisoning_record,
+    run_method,
 )
-from unpoison.logging import TensorBoardLogger, write_results
-from unpoison.train import resolve_device, seed_everything
 
 from abl.config import PAPER_VARIANT, AblConfig
 from abl.method import run
@@ -73,36 +69,7 @@ def config_from_args(args: argparse.Namespace) -> AblConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    checkpoints = checkpoint_dir(args)
-    config = config_from_args(args)
-    device = resolve_device(args.device)
-    seed_everything(args.seed)
-    inputs = load_poisoned(args, device)
-    logger = TensorBoardLogger(args.out)
-    result = run(
-        inputs.poisoned,
-        num_classes=inputs.dataset.num_classes,
-        config=config,
-        test=inputs.dataset.test.to(device),
-        backdoor_test=inputs.backdoor_test,
-        target=args.target,
-        seed=args.seed,
-        device=device,
-        logger=logger,
-        checkpoint_dir=checkpoints,
-    )
-    logger.close()
-    path = write_results(
-        args.out,
-        config={**poisoning_record(args, inputs.attack), "abl": asdict(config)},
-        seed=args.seed,
-        metrics=result.metrics,
-        stage_seconds=result.stage_seconds,
-        extra_packages=("unpoison-abl",),
-    )
-    print(" ".join(f"{k}={v:.2f}" for k, v in result.metrics.items()))
-    print(f"results: {path}")
-    return 0
+    return run_method(args, run, config_from_args(args), "abl", "unpoison-abl")
 
 
 if __name__ == "__main__":

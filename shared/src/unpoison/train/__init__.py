@@ -3,7 +3,7 @@ no-defense trainer that gives every table its "No defense" column."""
 
 from unpoison.train.batchnorm import recalibrated_copy
 from unpoison.train.checkpoint import Checkpoint, Checkpointer
-from unpoison.train.loop import NonFiniteLossError, cross_entropy, run_stage, train_epoch
+from unpoison.train.loop import LossMeter, NonFiniteLossError, cross_entropy, run_stage, train_epoch
 from unpoison.train.no_defense import (
     MINI_AUGMENT,
     MINI_NO_DEFENSE,
@@ -19,6 +19,7 @@ __all__ = [
     "MINI_NO_DEFENSE",
     "Checkpoint",
     "Checkpointer",
+    "LossMeter",
     "NoDefenseConfig",
     "NonFiniteLossError",
     "SGDConfig",

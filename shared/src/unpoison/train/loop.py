@@ -33,6 +33,36 @@ class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss."""
 
 
+class LossMeter:
+    """A loss summed over an epoch's steps on the device, with the first non-finite step.
+
+    ``add`` never synchronises with the host; ``mean`` reads the device once, at the epoch's end.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.total = torch.zeros((), device=device)
+        self.first_bad_step = torch.full((), -1, device=device)
+        self.steps = 0
+
+    def add(self, loss: torch.Tensor) -> None:
+        """Count one step's loss."""
+        loss = loss.detach()
+        self.total += loss
+        bad = (self.first_bad_step < 0) & ~torch.isfinite(loss)
+        self.first_bad_step = torch.where(
+            bad, torch.full_like(self.first_bad_step, self.steps), self.first_bad_step
+        )
+        self.steps += 1
+
+    def mean(self, stage: str, epoch: int) -> float:
+        """The mean loss; raises NonFiniteLossError naming the first non-finite step."""
+        if (step := self.first_bad_step.item()) >= 0:
+            raise NonFiniteLossError(
+                f"non-finite loss in stage {stage!r}, epoch {epoch}, step {step}"
+            )
+        return self.total.item() / max(self.steps, 1)
+
+
 def cross_entropy(
     logits: torch.Tensor, y: torch.Tensor, index: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -50,25 +80,14 @@ def train_epoch(
 ) -> float:
     """One pass over ``loader.epoch(epoch)``; returns the mean batch loss."""
     model.train()
-    device = loader.device
-    loss_sum = torch.zeros((), device=device)
-    first_bad_step = torch.full((), -1, device=device)
-    steps = 0
-    for step, (x, y, index) in enumerate(loader.epoch(epoch)):
+    meter = LossMeter(loader.device)
+    for x, y, index in loader.epoch(epoch):
         loss = loss_fn(model(x), y, index)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss = loss.detach()
-        loss_sum += loss
-        bad = (first_bad_step < 0) & ~torch.isfinite(loss)
-        first_bad_step = torch.where(bad, torch.full_like(first_bad_step, step), first_bad_step)
-        steps += 1
-    if first_bad_step.item() >= 0:
-        raise NonFiniteLossError(
-            f"non-finite loss in stage {stage!r}, epoch {epoch}, step {first_bad_step.item()}"
-        )
-    return loss_sum.item() / max(steps, 1)
+        meter.add(loss)
+    return meter.mean(stage, epoch)
 
 
 def run_stage(

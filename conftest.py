@@ -1,4 +1,4 @@
-"""Digits poisoned with each attack, shared by the ABL tests (poisoning takes milliseconds)."""
+"""Digits and digits poisoned with badnets-grid, shared by every test of the repository."""
 
 import pytest
 from unpoison import attacks, data

@@ -1,0 +1,91 @@
+"""A run stopped after a phase or killed inside one resumes to the numbers of an uninterrupted
+run (CPU), with the discriminator, its optimizer and the dropout RNG restored."""
+
+from dataclasses import replace
+
+import cbd
+import pytest
+import torch
+from cbd.method import STAGES
+from unpoison.logging import NullLogger
+
+TINY = replace(cbd.MINI_VARIANT, backdoored_epochs=2, clean_epochs=2, disentangle=True)
+
+
+class Killed(Exception):
+    """Stands for the process being killed."""
+
+
+class KillingLogger(NullLogger):
+    """Raises when ``tag`` is logged at ``step``: after that epoch trained, before its save."""
+
+    def __init__(self, tag: str, step: int) -> None:
+        self.tag, self.step = tag, step
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        if (tag, step) == (self.tag, self.step):
+            raise Killed(f"{tag} at {step}")
+
+
+@pytest.fixture(scope="module")
+def small(poisoned_digits, digits):
+    """256 training images, 100 test and 100 triggered test images (a fast evaluation)."""
+    poisoned, backdoor_test = poisoned_digits
+    first = torch.arange(100)
+    test, backdoor_test = digits.test.subset(first), backdoor_test.subset(first)
+    return poisoned.subset(torch.arange(256)), test, backdoor_test
+
+
+def run(small, checkpoint_dir, **kw) -> cbd.CbdResult:
+    poisoned, test, backdoor_test = small
+    return cbd.run(
+        poisoned,
+        num_classes=10,
+        config=TINY,
+        test=test,
+        backdoor_test=backdoor_test,
+        target=0,
+        checkpoint_dir=checkpoint_dir,
+        progress=False,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(small, tmp_path_factory) -> cbd.CbdResult:
+    return run(small, tmp_path_factory.mktemp("uninterrupted"))
+
+
+def assert_same_run(resumed: cbd.CbdResult, uninterrupted: cbd.CbdResult) -> None:
+    assert resumed.metrics == uninterrupted.metrics
+    for attribute in ("model", "backdoored_model"):
+        expected = getattr(uninterrupted, attribute).state_dict()
+        for name, tensor in getattr(resumed, attribute).state_dict().items():
+            assert torch.equal(expected[name], tensor), f"{attribute}.{name}"
+
+
+def test_resume_after_phase_one_matches_an_uninterrupted_run(
+    small, tmp_path, uninterrupted
+) -> None:
+    partial = run(small, tmp_path, stop_after="backdoored")
+    assert set(partial.stage_seconds) == {"backdoored"}
+    assert "asr" not in partial.metrics and "backdoored_asr" in partial.metrics
+    assert_same_run(run(small, tmp_path), uninterrupted)
+
+
+@pytest.mark.parametrize(("tag", "step"), [("cbd/backdoored/loss", 2), ("cbd/clean/loss", 2)])
+def test_resume_after_a_kill_inside_a_phase_matches_an_uninterrupted_run(
+    small, tmp_path, uninterrupted, tag: str, step: int
+) -> None:
+    with pytest.raises(Killed):
+        run(small, tmp_path, logger=KillingLogger(tag, step))
+    resumed = run(small, tmp_path)
+    assert set(resumed.stage_seconds) == set(STAGES)
+    assert_same_run(resumed, uninterrupted)
+
+
+def test_a_finished_run_is_not_trained_again(small, tmp_path) -> None:
+    first = run(small, tmp_path)
+    again = run(small, tmp_path)
+    assert again.metrics == first.metrics
+    assert again.stage_seconds == first.stage_seconds  # loaded from the checkpoint, not re-timed

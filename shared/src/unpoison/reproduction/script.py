@@ -1,0 +1,303 @@
+"""The command line of every ``reproduce-*`` script: run a preset's cells, print paper vs ours.
+
+A script describes its paper once, as a ``Reproduction`` (the paper's table, its poisoning rules,
+how each defense column is trained), and its presets (``name``, ``dataset``, ``attacks``,
+``defenses``, ``rate``, ``target``, ``seed``, ``compare``); ``main`` does the rest: it checks the
+inputs before any training, runs or reads back every (attack row, defense) cell, prints the table
+with a verdict per number, writes ``<out>/table.json`` and regenerates the preset's section of the
+script's RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from unpoison import attacks, data
+from unpoison.attacks.paper_presets import PaperPoisoning
+from unpoison.report import (
+    NOT_IMPLEMENTED,
+    Row,
+    format_markdown,
+    format_text,
+    hardware_summary,
+    read_paper_values,
+    write_table_json,
+)
+from unpoison.reproduction.cells import Cell, Defense, run_cells, run_defense_cell
+from unpoison.reproduction.rows import AttackRow, select_rows
+from unpoison.reproduction.verdicts import numeric_verdict, qualitative_verdict
+from unpoison.train import resolve_device
+
+BASELINE = "No defense"
+TIME_METRIC = "time +%"  # a defense's training time over No defense's on the same data, minus 1
+PAPER_TIME_METRIC = "train_time_increase_pct"  # its name in the paper-table CSVs
+TIME_TOLERANCE = 5.0  # points of percent; our choice
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """What one paper's reproduction is: its table, its poisoning rules, its defense columns."""
+
+    name: str  # "cbd": output in runs/reproduce-cbd/<preset>, run by ``nox -s reproduce-cbd``
+    title: str  # e.g. "CBD Tables 1-3": heads the printed table and RESULTS.md
+    description: str  # the script's --help
+    poisoning: PaperPoisoning  # the paper's selection rule per label rule
+    paper_table: Path  # CSV with columns dataset, attack, defense, metric, value
+    paper_datasets: Mapping[str, str]  # our dataset -> the paper's column (digits stands in)
+    metrics: Mapping[str, str]  # printed metric -> results.json key; only ASR and CA are compared
+    # (preset, column name) -> the column's trainer and the config recorded for it
+    defense_settings: Callable[[Any, str], tuple[Defense, Any]]
+    packages: tuple[str, ...]  # method distributions whose versions results.json records
+    results_md: Path
+    describe: Callable[[Any], str]  # the preset's settings, as RESULTS.md states them
+    paper_defense: Callable[[str], str] = lambda defense: defense  # our column -> the paper's
+    time_overhead: bool = False  # add each defense's "time +%" over No defense
+
+
+def add_reproduction_arguments(
+    parser: argparse.ArgumentParser, presets: Sequence[str], name: str, results_md: Path
+) -> None:
+    """The options every reproduce script has; ``name`` is e.g. ``"abl"``."""
+    parser.add_argument(
+        "--preset",
+        choices=sorted(presets),
+        default="mini",
+        help="mini: digits on a CPU in minutes (default); paper: the paper's datasets and "
+        "settings (GPU); smoke: a few steps, for tests",
+    )
+    parser.add_argument("--dataset", help="run the preset's settings on another dataset")
+    parser.add_argument("--data-root", type=Path, help="folder holding (or receiving) the dataset")
+    parser.add_argument("--download", action="store_true", help="download the dataset if absent")
+    parser.add_argument("--attacks", help="comma-separated paper row names to run (default: all)")
+    parser.add_argument(
+        "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
+    )
+    parser.add_argument("--seed", type=int, help="seed of poisoning and training")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
+    parser.add_argument(
+        "--out", type=Path, help=f"output folder (default: runs/reproduce-{name}/<preset>)"
+    )
+    parser.add_argument("--fresh", action="store_true", help="recompute cells that have results")
+    parser.add_argument(
+        "--results-md",
+        type=Path,
+        default=results_md,
+        help=f"markdown report to regenerate (default: {results_md.name} beside the script; "
+        "never written by the smoke preset)",
+    )
+
+
+def resolve_preset(presets: Mapping[str, Any], args: argparse.Namespace) -> Any:
+    """The preset named by ``--preset`` with the ``--dataset``, ``--seed`` and ``--attacks``
+    overrides applied."""
+    preset = presets[args.preset]
+    if args.dataset:
+        preset = replace(preset, dataset=args.dataset)
+    if args.seed is not None:
+        preset = replace(preset, seed=args.seed)
+    if args.attacks:
+        preset = replace(preset, attacks=select_rows(preset.attacks, args.attacks))
+    return preset
+
+
+def make_cell(reproduction: Reproduction, preset: Any, row: AttackRow, defense: str) -> Cell:
+    """The cell of ``row`` x ``defense``, keyed by everything that determines its result."""
+    config = {
+        "dataset": preset.dataset,
+        "attack": row.attack,
+        "params": dict(row.params),
+        "rate": row.rate or preset.rate,
+        "target": preset.target,
+        "seed": preset.seed,
+        "defense": defense,
+        "config": asdict(reproduction.defense_settings(preset, defense)[1]),
+    }
+    return Cell(row.paper_name, defense, config)
+
+
+def run_cell(
+    reproduction: Reproduction,
+    preset: Any,
+    row: AttackRow,
+    defense: str,
+    dataset: data.ImageDataset,
+    folder: Path,
+    device: torch.device,
+    assets: Path | None,
+) -> None:
+    """Poison with the paper's rules, train one defense column and write the cell's results."""
+    attack = attacks.create(row.attack, assets=assets, **row.params)
+    train, config = reproduction.defense_settings(preset, defense)
+    run_defense_cell(
+        folder,
+        dataset=dataset,
+        attack=attack,
+        rate=row.rate or preset.rate,
+        selection=reproduction.poisoning.selection(attack),
+        target=preset.target,
+        seed=preset.seed,
+        device=device,
+        defense=defense,
+        train=train,
+        record={"preset": preset.name, "dataset": preset.dataset, "defense_config": asdict(config)},
+        packages=reproduction.packages,
+    )
+
+
+def verdict(
+    preset: Any, defense: str, metric: str, ours: float, paper: float | None, baseline_ca: float
+) -> str:
+    """Paper vs ours for one number: qualitative for a mini preset, numeric for the paper's."""
+    if metric == TIME_METRIC:
+        if preset.compare == "qualitative" or paper is None:
+            return "measured (paper: GPU, full schedule)"
+        return "reproduced" if abs(ours - paper) <= TIME_TOLERANCE else "differs"
+    if metric not in ("ASR", "CA"):
+        return "not in paper"
+    if preset.compare == "qualitative":
+        return qualitative_verdict(defense, metric, ours, baseline_ca)
+    return numeric_verdict(defense, metric, ours, paper)
+
+
+def build_rows(
+    reproduction: Reproduction, preset: Any, results: Mapping[tuple[str, str], dict[str, Any]]
+) -> list[Row]:
+    """Every printed number of the table: ours, the paper's and the verdict, row by row."""
+    paper = read_paper_values(reproduction.paper_table)
+    paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
+    ca_key = reproduction.metrics["CA"]
+    rows = []
+    for attack_row in preset.attacks:
+        baseline = results.get((attack_row.paper_name, BASELINE))
+        for defense in preset.defenses:
+            record = results.get((attack_row.paper_name, defense))
+            done = record is not None and baseline is not None
+            paper_defense = reproduction.paper_defense(defense)
+            numbers = {
+                metric: (record["metrics"][key] if done else None, metric)
+                for metric, key in reproduction.metrics.items()
+            }
+            if reproduction.time_overhead and defense != BASELINE:
+                overhead = (
+                    100 * (record["wall_seconds"] / baseline["wall_seconds"] - 1) if done else None
+                )
+                numbers[TIME_METRIC] = (overhead, PAPER_TIME_METRIC)
+            for metric, (ours, paper_metric) in numbers.items():
+                paper_value = paper.get(
+                    (paper_dataset, attack_row.paper_name, paper_defense, paper_metric)
+                )
+                result = (
+                    verdict(preset, defense, metric, ours, paper_value, baseline["metrics"][ca_key])
+                    if ours is not None
+                    else NOT_IMPLEMENTED
+                )
+                label = attack_row.label
+                rows.append(Row(preset.dataset, label, defense, metric, ours, paper_value, result))
+    return rows
+
+
+def write_results_md(
+    path: Path, title: str, preset: str, intro: Sequence[str], rows: list[Row], seconds: float
+) -> None:
+    """Regenerate the ``preset`` section of ``path``, keeping the other presets' sections."""
+    begin, end = f"<!-- begin {preset} -->", f"<!-- end {preset} -->"
+    section = "\n".join(
+        [
+            begin,
+            f"## Preset `{preset}`",
+            "",
+            *intro,
+            f"Hardware: {hardware_summary()}. Training time of all cells: {seconds / 60:.1f} min "
+            "(each cell's results.json has its own).",
+            "",
+            format_markdown(rows),
+            end,
+        ]
+    )
+    text = (
+        path.read_text()
+        if path.exists()
+        else f"# {title}\n\nRegenerated by the reproduce script beside it; do not edit by hand.\n"
+    )
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main(
+    reproduction: Reproduction, presets: Mapping[str, Any], argv: Sequence[str] | None = None
+) -> int:
+    """Run the script: parse ``argv``, run the preset's cells, print and write the table."""
+    parser = argparse.ArgumentParser(description=reproduction.description)
+    add_reproduction_arguments(parser, presets, reproduction.name, reproduction.results_md)
+    args = parser.parse_args(argv)
+    preset = resolve_preset(presets, args)
+    out = args.out or Path(f"runs/reproduce-{reproduction.name}") / preset.name
+    device = resolve_device(args.device)
+    # Fail before any training on a missing dataset, trigger file or an unknown attack.
+    dataset = data.load(preset.dataset, root=args.data_root, download=args.download)
+    for row in preset.attacks:
+        if row.attack is not None:
+            attacks.create(row.attack, assets=args.assets, **row.params)
+
+    rows_by_name = {row.paper_name: row for row in preset.attacks}
+    cells = [
+        make_cell(reproduction, preset, row, defense)
+        for row in preset.attacks
+        if row.attack
+        for defense in preset.defenses
+    ]
+
+    def run(cell: Cell, folder: Path) -> None:
+        row = rows_by_name[cell.attack]
+        run_cell(reproduction, preset, row, cell.defense, dataset, folder, device, args.assets)
+
+    began = time.perf_counter()
+    results, compute_seconds = run_cells(cells, out, run, fresh=args.fresh)
+    seconds = time.perf_counter() - began
+
+    rows = build_rows(reproduction, preset, results)
+    paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
+    print()
+    print(
+        f"{reproduction.title} — preset {preset.name}: ours on {preset.dataset}, paper on "
+        f"{paper_dataset}; CA = {reproduction.metrics['CA']}"
+    )
+    print(format_text(rows))
+    write_table_json(rows, out / "table.json")
+    print(
+        f"\ntable: {out / 'table.json'}   this run: {seconds / 60:.1f} min   "
+        f"training time of all cells: {compute_seconds / 60:.1f} min"
+    )
+    if preset.name != "smoke":
+        notes = [f"{row.paper_name}: {row.note}." for row in preset.attacks if row.note]
+        intro = [
+            f"Dataset: {preset.dataset} (paper column: {paper_dataset}). "
+            f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. "
+            + reproduction.describe(preset),
+            "",
+            *notes,
+        ]
+        write_results_md(
+            args.results_md,
+            f"{reproduction.title}: reproduction results",
+            preset.name,
+            intro,
+            rows,
+            compute_seconds,
+        )
+        print(f"report: {args.results_md}")
+    missed = sum(r.verdict.startswith("NOT") for r in rows)
+    if missed:
+        print(f"{missed} cell(s) did not reproduce the paper's qualitative result.")
+    return 0

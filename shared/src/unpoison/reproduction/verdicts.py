@@ -1,0 +1,52 @@
+"""Paper vs ours for one number: the mini presets' claims, the paper presets' tolerances."""
+
+from __future__ import annotations
+
+# Qualitative claims of the mini presets (the papers' results, at digits scale). Our choice.
+MIN_BACKDOOR_ASR = 90.0  # the undefended model must be backdoored
+MAX_DEFENDED_ASR = 10.0  # the defense must remove the backdoor
+MAX_CA_DROP = 3.0  # ... at a small cost in clean accuracy
+# Numeric comparison (paper presets): within this many points counts as reproduced. Our choice.
+TOLERANCE = {"ASR": 5.0, "CA": 2.0}
+
+
+def qualitative_verdict(
+    defense: str, metric: str, ours: float, baseline_ca: float | None, baseline: str = "No defense"
+) -> str:
+    """The mini presets' verdict: the baseline is backdoored, the defense removes the backdoor
+    and keeps clean accuracy within MAX_CA_DROP points of the baseline's (``baseline_ca``)."""
+    if metric == "ASR" and defense == baseline:
+        ok = ours >= MIN_BACKDOOR_ASR
+        return (
+            f"reproduced (>= {MIN_BACKDOOR_ASR:g})"
+            if ok
+            else f"NOT reproduced (< {MIN_BACKDOOR_ASR:g})"
+        )
+    if metric == "ASR":
+        ok = ours <= MAX_DEFENDED_ASR
+        return (
+            f"reproduced (<= {MAX_DEFENDED_ASR:g})"
+            if ok
+            else f"NOT reproduced (> {MAX_DEFENDED_ASR:g})"
+        )
+    if defense == baseline:
+        return "reference"
+    drop = (baseline_ca or 0.0) - ours
+    if drop <= MAX_CA_DROP:
+        return f"reproduced (drop {drop:.1f} <= {MAX_CA_DROP:g})"
+    return f"NOT reproduced (drop {drop:.1f} > {MAX_CA_DROP:g})"
+
+
+def numeric_verdict(
+    defense: str, metric: str, ours: float, paper: float | None, baseline: str = "No defense"
+) -> str:
+    """The paper presets' verdict: within TOLERANCE of the paper, better, or different."""
+    if paper is None:
+        return "no paper value"
+    gap = ours - paper
+    if abs(gap) <= TOLERANCE[metric]:
+        return "reproduced"
+    better = (
+        (gap < 0) if (metric == "ASR" and defense != baseline) else (gap > 0 and metric == "CA")
+    )
+    return "better than paper" if better else "differs"
