@@ -67,7 +67,8 @@ def test_trap_replace_clean_label_takes_every_target_image(cifar_sized: Split) -
     poisoned = paper_poisoning("trap_replace").poison(
         cifar_sized, create("sig-stripe"), num_classes=10
     )
-    assert torch.equal(poisoned.is_poison, cifar_sized.y == 0)
+    # every target image before the 5% holdout (fewer than the 5,000 the rate allows)
+    assert torch.equal(poisoned.is_poison, cifar_sized.y[:47_500] == 0)
 
 
 def test_every_row_names_a_registered_attack_or_is_pending() -> None:

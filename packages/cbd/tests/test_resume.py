@@ -7,24 +7,9 @@ import cbd
 import pytest
 import torch
 from cbd.method import STAGES
-from unpoison.logging import NullLogger
+from interruption import Killed, KillingLogger
 
 TINY = replace(cbd.MINI_VARIANT, backdoored_epochs=2, clean_epochs=2, disentangle=True)
-
-
-class Killed(Exception):
-    """Stands for the process being killed."""
-
-
-class KillingLogger(NullLogger):
-    """Raises when ``tag`` is logged at ``step``: after that epoch trained, before its save."""
-
-    def __init__(self, tag: str, step: int) -> None:
-        self.tag, self.step = tag, step
-
-    def scalar(self, tag: str, value: float, step: int) -> None:
-        if (tag, step) == (self.tag, self.step):
-            raise Killed(f"{tag} at {step}")
 
 
 @pytest.fixture(scope="module")

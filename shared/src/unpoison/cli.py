@@ -21,18 +21,23 @@ from unpoison.train import resolve_device, seed_everything
 
 @dataclass(frozen=True)
 class PoisonedData:
-    """A dataset, the attack on it, its poisoned training split and the triggered test set."""
+    """A dataset, the attack on it, its poisoned training split, the defender's clean holdout
+    (None without ``--holdout``) and the triggered test set."""
 
     dataset: ImageDataset
     attack: Attack
     poisoned: PoisonedSplit
+    holdout: Split | None
     backdoor_test: Split
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, selection: str = "all") -> None:
+def add_data_arguments(
+    parser: argparse.ArgumentParser, selection: str = "all", holdout: float | None = None
+) -> None:
     """``--dataset --data-root --download --attack --rate --target --selection --assets``.
 
-    ``selection`` is the method's paper's own rule, the default of ``--selection``.
+    ``selection`` is the method's paper's own rule, the default of ``--selection``. A method that
+    trains on a clean holdout passes its paper's fraction as ``holdout``, which adds ``--holdout``.
     """
     parser.add_argument("--dataset", default="digits", help="dataset name (default: digits)")
     parser.add_argument("--data-root", type=Path, help="folder holding the dataset files")
@@ -53,6 +58,15 @@ def add_data_arguments(parser: argparse.ArgumentParser, selection: str = "all") 
     parser.add_argument(
         "--assets", type=Path, help="folder of trigger files (see python -m unpoison.assets)"
     )
+    if holdout is not None:
+        parser.add_argument(
+            "--holdout",
+            type=float,
+            default=holdout,
+            help=f"fraction of the training set kept aside as the defender's clean holdout: its "
+            f"last images, never poisoned (default {holdout}); the poison count stays a fraction "
+            "of the whole set",
+        )
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
@@ -78,19 +92,29 @@ def load_poisoned(args: argparse.Namespace, device: torch.device) -> PoisonedDat
     build the triggered test set; the splits are moved to ``device``."""
     dataset = data.load(args.dataset, root=args.data_root, download=args.download)
     attack = attacks.create(args.attack, assets=args.assets)
+    train, holdout = dataset.train, None
+    if getattr(args, "holdout", None):
+        train, holdout = data.split_holdout(dataset.train, args.holdout)
     poisoned = attacks.poison(
-        dataset.train,
+        train,
         attack,
         args.rate,
         args.target,
         seed=args.seed,
         selection=args.selection,
         num_classes=dataset.num_classes,
+        rate_base=None if holdout is None else len(dataset.train),
     )
     backdoor_test = attacks.backdoor_test_set(
         dataset.test, attack, args.target, dataset.num_classes
     )
-    return PoisonedData(dataset, attack, poisoned.to(device), backdoor_test.to(device))
+    return PoisonedData(
+        dataset,
+        attack,
+        poisoned.to(device),
+        None if holdout is None else holdout.to(device),
+        backdoor_test.to(device),
+    )
 
 
 def poisoning_record(args: argparse.Namespace, attack: Attack) -> dict[str, object]:
@@ -101,6 +125,7 @@ def poisoning_record(args: argparse.Namespace, attack: Attack) -> dict[str, obje
         "rate": args.rate,
         "target": args.target,
         "selection": args.selection,
+        "holdout": getattr(args, "holdout", None),
     }
 
 
@@ -118,6 +143,7 @@ def run_method(
     seed_everything(args.seed)
     inputs = load_poisoned(args, device)
     logger = TensorBoardLogger(args.out)
+    holdout = {} if inputs.holdout is None else {"holdout": inputs.holdout}
     result = run(
         inputs.poisoned,
         num_classes=inputs.dataset.num_classes,
@@ -129,6 +155,7 @@ def run_method(
         device=device,
         logger=logger,
         checkpoint_dir=checkpoints,
+        **holdout,
     )
     logger.close()
     path = write_results(

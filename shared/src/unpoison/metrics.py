@@ -8,6 +8,8 @@ attack's labels (see ``unpoison.attacks.backdoor_test_set``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -55,6 +57,16 @@ def evaluate(model: nn.Module, test: Split, backdoor_test: Split, target: int) -
         "ca_nontarget": 100.0 * correct[nontarget].float().mean().item(),
         "asr": 100.0 * accuracy(model, backdoor_test),
     }
+
+
+def evaluator(
+    model: nn.Module, test: Split | None, backdoor_test: Split | None, target: int | None
+) -> Callable[[], dict[str, float]]:
+    """``evaluate`` of ``model`` as a callable for the training loops; it returns no metrics when
+    any of the test sets or the target is missing."""
+    if test is None or backdoor_test is None or target is None:
+        return dict
+    return lambda: evaluate(model, test, backdoor_test, target)
 
 
 def separation(selected: torch.Tensor, is_poison: torch.Tensor) -> dict[str, float]:

@@ -39,10 +39,9 @@ from torch import nn
 from unpoison.data.loader import Batch, DeviceLoader
 from unpoison.data.split import PoisonedSplit, Split
 from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluate, separation
+from unpoison.metrics import evaluator, separation
 from unpoison.models import create_model
 from unpoison.train import (
-    Checkpointer,
     StageProgress,
     constant_lr,
     make_sgd,
@@ -167,12 +166,10 @@ def run(
     after every epoch and a second call with the same directory continues where it stopped.
     ``stop_after`` (a stage name) ends the run after that stage, for staged or resumed runs.
     """
-    stages = StageProgress(STAGES, stop_after)
+    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
     config = config or AblConfig()
-    evaluating = test is not None and backdoor_test is not None and target is not None
     device = torch.device(device)
     logger = logger or NullLogger()
-    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir is not None else None
 
     torch.manual_seed(seed)
     model = create_model(config.model, num_classes=num_classes).to(device)
@@ -180,30 +177,21 @@ def run(
     tune_optimizer = make_sgd(model.parameters(), config.finetune_sgd)
     isolated = torch.empty(0, dtype=torch.int64)
 
-    if checkpointer is not None and (saved := checkpointer.load(device)) is not None:
-        stages.resume_from(saved)
+    if (saved := stages.resume(device)) is not None:
         optimizer = isolation_optimizer if saved.stage == "isolation" else tune_optimizer
         saved.restore({"model": model}, {"optimizer": optimizer})
         if stages.reached("scoring"):
             isolated = saved.tensor("isolated").cpu()
 
     def checkpoint(stage: str, optimizer: torch.optim.Optimizer) -> Callable[[int], None]:
-        def save(epochs_done: int) -> None:
-            stages.tick()
-            if checkpointer is not None:
-                checkpointer.save(
-                    stage=stage,
-                    epoch=epochs_done,
-                    modules={"model": model},
-                    optimizers={"optimizer": optimizer},
-                    tensors={"isolated": isolated} if isolated.numel() else {},
-                    state={"stage_seconds": stages.seconds},
-                )
+        return stages.saver(
+            stage,
+            {"model": model},
+            {"optimizer": optimizer},
+            lambda: {"isolated": isolated} if isolated.numel() else {},
+        )
 
-        return save
-
-    def metrics() -> dict[str, float]:
-        return evaluate(model, test, backdoor_test, target) if evaluating else {}
+    metrics = evaluator(model, test, backdoor_test, target)
 
     logger.text("abl/config", f"```\n{asdict(config)}\n```")
     log_poison_examples(logger, poisoned, "abl/examples")

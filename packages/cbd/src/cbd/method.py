@@ -43,18 +43,17 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 from unpoison.data.loader import DeviceLoader
 from unpoison.data.split import PoisonedSplit, Split
 from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluate
+from unpoison.metrics import evaluator
 from unpoison.models import Backbone, create_model
 from unpoison.train import (
-    Checkpointer,
     LossMeter,
     StageProgress,
     constant_lr,
     make_sgd,
+    run_epochs,
     run_stage,
     set_lr,
     step_lr,
@@ -178,12 +177,10 @@ def run(
     run saves after every epoch and a second call with the same directory continues where it
     stopped. ``stop_after="backdoored"`` ends the run after phase 1.
     """
-    stages = StageProgress(STAGES, stop_after)
+    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
     config = config or CbdConfig()
-    evaluating = test is not None and backdoor_test is not None and target is not None
     device = torch.device(device)
     logger = logger or NullLogger()
-    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir is not None else None
 
     torch.manual_seed(seed)
     backdoored = create_model(config.model, num_classes=num_classes).to(device)
@@ -202,29 +199,16 @@ def run(
     # The last clean epoch's weight of every example (logging only); NaN until phase 2 runs.
     weights = torch.full((len(poisoned),), float("nan"), device=device)
 
-    if checkpointer is not None and (saved := checkpointer.load(device)) is not None:
-        stages.resume_from(saved)
+    if (saved := stages.resume(device)) is not None:
         saved.restore(modules, optimizers)
         if stages.reached("clean"):
             weights = saved.tensor("weights").to(device)
 
     def checkpoint(stage: str) -> Callable[[int], None]:
-        def save(epochs_done: int) -> None:
-            stages.tick()
-            if checkpointer is not None:
-                checkpointer.save(
-                    stage=stage,
-                    epoch=epochs_done,
-                    modules=modules,
-                    optimizers=optimizers,
-                    tensors={"weights": weights},
-                    state={"stage_seconds": stages.seconds},
-                )
-
-        return save
+        return stages.saver(stage, modules, optimizers, lambda: {"weights": weights})
 
     def metrics(model: nn.Module) -> Callable[[], dict[str, float]]:
-        return lambda: evaluate(model, test, backdoor_test, target) if evaluating else {}
+        return evaluator(model, test, backdoor_test, target)
 
     logger.text("cbd/config", f"```\n{asdict(config)}\n```")
     log_poison_examples(logger, poisoned, "cbd/examples")
@@ -272,16 +256,9 @@ def run(
     if stages.pending("clean"):
         stages.start("clean")
         clean_lr = step_lr(config.clean_sgd.lr, config.clean_milestones)
-        save = checkpoint("clean")
         first_pass = config.backdoored_epochs
-        bar = tqdm(
-            range(stages.start_epoch("clean"), config.clean_epochs),
-            desc="cbd/clean",
-            unit="epoch",
-            leave=False,
-            disable=not progress,
-        )
-        for epoch in bar:
+
+        def clean_epoch(epoch: int) -> dict[str, float]:
             values: dict[str, float] = {}
             if config.disentangle:
                 values["discriminator_lr"] = config.discriminator_lr_at(epoch)
@@ -311,11 +288,18 @@ def run(
                     weights,
                 )
             )
-            values.update(metrics(clean)())
-            values.update(_log_weights(logger, weights, poisoned, epoch + 1))
-            logger.scalars(values, epoch + 1, prefix="cbd/clean")
-            bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()})
-            save(epoch + 1)
+            return values | _log_weights(logger, weights, poisoned, epoch + 1)
+
+        run_epochs(
+            stage="cbd/clean",
+            train_one_epoch=clean_epoch,
+            epochs=config.clean_epochs,
+            start_epoch=stages.start_epoch("clean"),
+            evaluate=metrics(clean),
+            on_epoch_end=checkpoint("clean"),
+            logger=logger,
+            progress=progress,
+        )
 
     final = {f"backdoored_{k}": v for k, v in metrics(backdoored)().items()}
     if stages.pending("clean"):

@@ -17,6 +17,7 @@ from typing import Any
 
 from unpoison.attacks.base import Attack, LabelRule, create
 from unpoison.attacks.poison import backdoor_test_set, poison
+from unpoison.data.holdout import split_holdout
 from unpoison.data.split import PoisonedSplit, Split
 
 CLEAN_ACCURACIES = ("ca_all", "ca_nontarget")  # unpoison.metrics.evaluate keys
@@ -56,6 +57,10 @@ class PaperPoisoning:
     attacks: Mapping[str, TableAttack]
     rate: float = 0.1  # 10% in all four papers' main tables
     target: int = 0  # target class 0 in all four papers' code
+    # The fraction of the training set kept aside as the defender's clean holdout (its end, never
+    # poisoned; unpoison.data.split_holdout); 0 = none. The poison count stays a fraction of the
+    # whole training set.
+    holdout: float = 0.0
 
     def table_attack(self, table_name: str, dataset: str) -> TableAttack:
         """The setting of row ``table_name`` on ``dataset``; unknown rows raise ValueError."""
@@ -88,18 +93,32 @@ class PaperPoisoning:
         seed: int = 0,
         rate: float | None = None,
         cache_dir: Path | None = None,
+        target: int | None = None,
     ) -> PoisonedSplit:
-        """``split`` poisoned by ``attack`` under this paper's rules (``rate`` overrides it)."""
+        """``split`` poisoned by ``attack`` under this paper's rules (``rate`` and ``target``
+        override the paper's).
+
+        With a holdout only the part before it is poisoned and returned (``split_holdout``), and
+        the count stays a fraction of the whole ``split``.
+        """
+        rest, holdout = self.split_holdout(split)
         return poison(
-            split,
+            rest,
             attack,
             rate=self.rate if rate is None else rate,
-            target=self.target,
+            target=self.target if target is None else target,
             seed=seed,
             selection=self.selection(attack),
             num_classes=num_classes,
             cache_dir=cache_dir,
+            rate_base=None if holdout is None else len(split),
         )
+
+    def split_holdout(self, train: Split) -> tuple[Split, Split | None]:
+        """(the part an attacker poisons, the defender's clean holdout or None without one)."""
+        if not self.holdout:
+            return train, None
+        return split_holdout(train, self.holdout)
 
     def backdoor_test_set(self, test: Split, attack: Attack, num_classes: int) -> Split:
         """The triggered test set: all four papers drop the target class except all-to-all."""
@@ -171,6 +190,7 @@ TRAP_REPLACE = PaperPoisoning(
         {LabelRule.ALL_TO_ONE: "first-non-target", LabelRule.CLEAN_LABEL: "first-target"}
     ),
     clean_accuracy="ca_all",
+    holdout=0.05,  # T&R code: ratio_holdout 0.05, the last 5% of the training set (spec §3.1)
     attacks=_frozen(
         {
             "BadNet-Grid": TableAttack(

@@ -49,13 +49,16 @@ def poison(
     selection: str = "all",
     num_classes: int | None = None,
     cache_dir: Path | None = None,
+    rate_base: int | None = None,
 ) -> PoisonedSplit:
     """Trigger and relabel a ``rate`` fraction of ``split`` (see the module docstring for rules).
 
     ``num_classes`` defaults to ``max(y) + 1``; pass it when the split may miss the last class
     (it sets the all-to-all label ``(y + 1) mod K``). With ``cache_dir`` the result is stored
     there as a safetensors file named by a content hash of every input, and loaded on later calls.
-    All arguments are checked before any work is done.
+    ``rate_base`` (first-* selections only) is the number of images ``rate`` is a fraction of,
+    when that is not this split: T&R counts its poison against the whole training set before its
+    holdout is cut off (spec methods.md §3.6). All arguments are checked before any work is done.
     """
     if len(split) == 0:
         raise ValueError("cannot poison an empty split")
@@ -66,7 +69,15 @@ def poison(
         raise ValueError(f"poison rate must be a number in the open interval (0, 1), got {rate!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    is_poison = _select(split.y, attack.label_rule, rate, target, seed, selection)
+    if rate_base is not None and (
+        not selection.startswith("first-") or isinstance(rate_base, bool) or rate_base < len(split)
+    ):
+        raise ValueError(
+            f"rate_base must be an int >= the split's {len(split)} images and is only for the "
+            f"first-* selections, got {rate_base!r} with selection {selection!r}"
+        )
+    base = len(split) if rate_base is None else rate_base
+    is_poison = _select(split.y, attack.label_rule, rate, target, seed, selection, base)
     attack.check_image_shape(*split.image_shape)
 
     path = None
@@ -80,6 +91,7 @@ def poison(
             "seed": seed,
             "selection": selection,
             "num_classes": num_classes,
+            "rate_base": base,
         }
         path = Path(cache_dir) / f"poison-{_content_hash(split, key)}.safetensors"
         if path.is_file():
@@ -136,7 +148,13 @@ def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:
 
 
 def _select(
-    y: torch.Tensor, rule: LabelRule, rate: float, target: int, seed: int, selection: str
+    y: torch.Tensor,
+    rule: LabelRule,
+    rate: float,
+    target: int,
+    seed: int,
+    selection: str,
+    base: int,
 ) -> torch.Tensor:
     """The boolean mask of the images to trigger, on the device of ``y``."""
     if selection not in SELECTIONS:
@@ -155,7 +173,7 @@ def _select(
     labels = y.cpu().numpy()
     if selection == "first-non-target":
         non_target = np.flatnonzero(labels != target)
-        count = int(rate * len(labels))  # T&R: a fraction of the whole split
+        count = int(rate * base)  # T&R: a fraction of the whole training set
         if count > len(non_target):
             raise ValueError(
                 f"first-non-target needs {count} non-target images but the split has "
@@ -164,7 +182,7 @@ def _select(
         picked = non_target[:count]
     elif selection == "first-target":
         # T&R: N = min(int(rate * N_split), N_target), taken in index order (spec attacks.md §1.4)
-        picked = np.flatnonzero(labels == target)[: int(rate * len(labels))]
+        picked = np.flatnonzero(labels == target)[: int(rate * base)]
     else:
         eligible = {
             "all": np.arange(len(labels)),

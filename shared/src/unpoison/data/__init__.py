@@ -3,6 +3,7 @@
 from unpoison.data import digits, image_folder, torchvision_sets  # noqa: F401  (register datasets)
 from unpoison.data.augment import ABL_AUGMENT, NO_AUGMENT, Augment
 from unpoison.data.datasets import list_datasets, load
+from unpoison.data.holdout import split_holdout
 from unpoison.data.loader import DeviceLoader
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 
@@ -16,4 +17,5 @@ __all__ = [
     "Split",
     "list_datasets",
     "load",
+    "split_holdout",
 ]

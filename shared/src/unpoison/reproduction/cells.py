@@ -9,6 +9,7 @@ was killed resumes from its checkpoints.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 import shutil
@@ -22,6 +23,7 @@ import torch
 
 from unpoison import attacks
 from unpoison.attacks import Attack
+from unpoison.attacks.paper_presets import PaperPoisoning
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.logging import TensorBoardLogger, write_results
 from unpoison.train import Checkpointer, NoDefenseConfig, seed_everything, train_no_defense
@@ -49,6 +51,7 @@ class CellData:
     """What a defense trains and is evaluated on in one cell (all on ``device``)."""
 
     poisoned: PoisonedSplit
+    holdout: Split | None  # the defender's clean holdout, when the paper keeps one
     test: Split
     backdoor_test: Split
     num_classes: int
@@ -86,9 +89,14 @@ def no_defense(config: NoDefenseConfig) -> Defense:
 
 def method_defense(run: Callable[..., Any], config: Any) -> Defense:
     """A method package's ``run`` (the ``unpoison.defenses`` entry-point signature, returning a
-    result with ``metrics`` and ``stage_seconds``) with its ``config``, as a column."""
+    result with ``metrics`` and ``stage_seconds``) with its ``config``, as a column. A method that
+    uses the defender's clean holdout takes it as ``holdout=``; it is passed when the paper has one
+    and the method takes it (the other columns train without it).
+    """
+    takes_holdout = "holdout" in inspect.signature(run).parameters
 
     def train(data: CellData, logger: TensorBoardLogger, checkpoints: Path) -> tuple[dict, dict]:
+        holdout = {"holdout": data.holdout} if takes_holdout and data.holdout is not None else {}
         result = run(
             data.poisoned,
             num_classes=data.num_classes,
@@ -100,6 +108,7 @@ def method_defense(run: Callable[..., Any], config: Any) -> Defense:
             device=data.device,
             logger=logger,
             checkpoint_dir=checkpoints,
+            **holdout,
         )
         return result.metrics, result.stage_seconds
 
@@ -112,7 +121,7 @@ def run_defense_cell(
     dataset: ImageDataset,
     attack: Attack,
     rate: float,
-    selection: str,
+    poisoning: PaperPoisoning,
     target: int,
     seed: int,
     device: torch.device,
@@ -127,18 +136,14 @@ def run_defense_cell(
     ``packages`` names the method distributions whose versions are recorded.
     """
     seed_everything(seed)
-    poisoned = attacks.poison(
-        dataset.train,
-        attack,
-        rate,
-        target,
-        seed=seed,
-        selection=selection,
-        num_classes=dataset.num_classes,
+    poisoned = poisoning.poison(
+        dataset.train, attack, dataset.num_classes, seed=seed, rate=rate, target=target
     )
+    _, holdout = poisoning.split_holdout(dataset.train)
     backdoor_test = attacks.backdoor_test_set(dataset.test, attack, target, dataset.num_classes)
     data = CellData(
         poisoned.to(device),
+        None if holdout is None else holdout.to(device),
         dataset.test.to(device),
         backdoor_test.to(device),
         dataset.num_classes,
@@ -157,7 +162,8 @@ def run_defense_cell(
         **record,
         "attack": {"name": attack.name, **attack.params()},
         "rate": rate,
-        "selection": selection,
+        "selection": poisoning.selection(attack),
+        "holdout": poisoning.holdout,
         "target": target,
         "defense": defense,
     }

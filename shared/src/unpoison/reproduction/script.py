@@ -32,7 +32,7 @@ from unpoison.report import (
 )
 from unpoison.reproduction.cells import Cell, Defense, run_cells, run_defense_cell
 from unpoison.reproduction.rows import AttackRow, select_rows
-from unpoison.reproduction.verdicts import numeric_verdict, qualitative_verdict
+from unpoison.reproduction.verdicts import MAX_CA_DROP, numeric_verdict, qualitative_verdict
 from unpoison.train import resolve_device
 
 BASELINE = "No defense"
@@ -48,7 +48,7 @@ class Reproduction:
     name: str  # "cbd": output in runs/reproduce-cbd/<preset>, run by ``nox -s reproduce-cbd``
     title: str  # e.g. "CBD Tables 1-3": heads the printed table and RESULTS.md
     description: str  # the script's --help
-    poisoning: PaperPoisoning  # the paper's selection rule per label rule
+    poisoning: PaperPoisoning  # the paper's selection rule per label rule and its holdout
     paper_table: Path  # CSV with columns dataset, attack, defense, metric, value
     paper_datasets: Mapping[str, str]  # our dataset -> the paper's column (digits stands in)
     metrics: Mapping[str, str]  # printed metric -> results.json key; only ASR and CA are compared
@@ -59,6 +59,13 @@ class Reproduction:
     describe: Callable[[Any], str]  # the preset's settings, as RESULTS.md states them
     paper_defense: Callable[[str], str] = lambda defense: defense  # our column -> the paper's
     time_overhead: bool = False  # add each defense's "time +%" over No defense
+    max_ca_drop: float = MAX_CA_DROP  # the mini presets' clean-accuracy budget, in points
+
+    def poisoning_for(self, preset: Any) -> PaperPoisoning:
+        """The paper's poisoning with the preset's holdout fraction, when it sets one (a mini
+        preset may keep a larger share of a small dataset aside)."""
+        holdout = getattr(preset, "holdout", None)
+        return self.poisoning if holdout is None else replace(self.poisoning, holdout=holdout)
 
 
 def add_reproduction_arguments(
@@ -116,6 +123,7 @@ def make_cell(reproduction: Reproduction, preset: Any, row: AttackRow, defense: 
         "rate": row.rate or preset.rate,
         "target": preset.target,
         "seed": preset.seed,
+        "holdout": reproduction.poisoning_for(preset).holdout,
         "defense": defense,
         "config": asdict(reproduction.defense_settings(preset, defense)[1]),
     }
@@ -140,7 +148,7 @@ def run_cell(
         dataset=dataset,
         attack=attack,
         rate=row.rate or preset.rate,
-        selection=reproduction.poisoning.selection(attack),
+        poisoning=reproduction.poisoning_for(preset),
         target=preset.target,
         seed=preset.seed,
         device=device,
@@ -152,7 +160,13 @@ def run_cell(
 
 
 def verdict(
-    preset: Any, defense: str, metric: str, ours: float, paper: float | None, baseline_ca: float
+    preset: Any,
+    defense: str,
+    metric: str,
+    ours: float,
+    paper: float | None,
+    baseline_ca: float,
+    max_ca_drop: float = MAX_CA_DROP,
 ) -> str:
     """Paper vs ours for one number: qualitative for a mini preset, numeric for the paper's."""
     if metric == TIME_METRIC:
@@ -162,7 +176,9 @@ def verdict(
     if metric not in ("ASR", "CA"):
         return "not in paper"
     if preset.compare == "qualitative":
-        return qualitative_verdict(defense, metric, ours, baseline_ca)
+        return qualitative_verdict(
+            defense, metric, ours, baseline_ca, BASELINE, max_ca_drop=max_ca_drop
+        )
     return numeric_verdict(defense, metric, ours, paper)
 
 

@@ -11,10 +11,15 @@ TOLERANCE = {"ASR": 5.0, "CA": 2.0}
 
 
 def qualitative_verdict(
-    defense: str, metric: str, ours: float, baseline_ca: float | None, baseline: str = "No defense"
+    defense: str,
+    metric: str,
+    ours: float,
+    baseline_ca: float | None,
+    baseline: str = "No defense",
+    max_ca_drop: float = MAX_CA_DROP,
 ) -> str:
     """The mini presets' verdict: the baseline is backdoored, the defense removes the backdoor
-    and keeps clean accuracy within MAX_CA_DROP points of the baseline's (``baseline_ca``)."""
+    and keeps clean accuracy within ``max_ca_drop`` points of the baseline's (``baseline_ca``)."""
     if metric == "ASR" and defense == baseline:
         ok = ours >= MIN_BACKDOOR_ASR
         return (
@@ -32,9 +37,9 @@ def qualitative_verdict(
     if defense == baseline:
         return "reference"
     drop = (baseline_ca or 0.0) - ours
-    if drop <= MAX_CA_DROP:
-        return f"reproduced (drop {drop:.1f} <= {MAX_CA_DROP:g})"
-    return f"NOT reproduced (drop {drop:.1f} > {MAX_CA_DROP:g})"
+    if drop <= max_ca_drop:
+        return f"reproduced (drop {drop:.1f} <= {max_ca_drop:g})"
+    return f"NOT reproduced (drop {drop:.1f} > {max_ca_drop:g})"
 
 
 def numeric_verdict(

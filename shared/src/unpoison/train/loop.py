@@ -90,6 +90,40 @@ def train_epoch(
     return meter.mean(stage, epoch)
 
 
+def run_epochs(
+    *,
+    stage: str,
+    train_one_epoch: Callable[[int], dict[str, float]],
+    epochs: int,
+    start_epoch: int = 0,
+    evaluate: Callable[[], dict[str, float]] | None = None,
+    on_epoch_end: Callable[[int], None] | None = None,
+    logger: NullLogger | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Run ``train_one_epoch(epoch)`` for epochs ``start_epoch..epochs-1`` with a progress bar.
+
+    After each epoch its values (loss, lr, ...) and ``evaluate()`` are logged under ``stage``, then
+    ``on_epoch_end(epochs_done)`` runs (checkpointing). Returns the last epoch's values (empty when
+    nothing was left to run). A method whose epoch is more than one loss on one model (several
+    models, passes or terms) writes its own ``train_one_epoch`` and keeps this loop.
+    """
+    logger = logger or NullLogger()
+    metrics: dict[str, float] = {}
+    bar = tqdm(
+        range(start_epoch, epochs), desc=stage, unit="epoch", leave=False, disable=not progress
+    )
+    for epoch in bar:
+        metrics = train_one_epoch(epoch)
+        if evaluate is not None:
+            metrics.update(evaluate())
+        logger.scalars(metrics, epoch + 1, prefix=stage)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1)
+    return metrics
+
+
 def run_stage(
     *,
     stage: str,
@@ -105,24 +139,21 @@ def run_stage(
     logger: NullLogger | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
-    """Train epochs ``start_epoch..epochs-1``, logging loss, lr and ``evaluate()`` after each.
+    """Train ``model`` on ``loss_fn`` for epochs ``start_epoch..epochs-1`` (see ``run_epochs``),
+    setting the learning rate ``lr_at(epoch)`` before each; logs its loss and lr."""
 
-    ``on_epoch_end(epochs_done)`` runs after each epoch (checkpointing). Returns the last epoch's
-    metrics (empty when nothing was left to run).
-    """
-    logger = logger or NullLogger()
-    metrics: dict[str, float] = {}
-    bar = tqdm(
-        range(start_epoch, epochs), desc=stage, unit="epoch", leave=False, disable=not progress
-    )
-    for epoch in bar:
+    def one_epoch(epoch: int) -> dict[str, float]:
         lr = lr_at(epoch)
         set_lr(optimizer, lr)
-        metrics = {"loss": train_epoch(model, loader, optimizer, epoch, loss_fn, stage), "lr": lr}
-        if evaluate is not None:
-            metrics.update(evaluate())
-        logger.scalars(metrics, epoch + 1, prefix=stage)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
-        if on_epoch_end is not None:
-            on_epoch_end(epoch + 1)
-    return metrics
+        return {"loss": train_epoch(model, loader, optimizer, epoch, loss_fn, stage), "lr": lr}
+
+    return run_epochs(
+        stage=stage,
+        train_one_epoch=one_epoch,
+        epochs=epochs,
+        start_epoch=start_epoch,
+        evaluate=evaluate,
+        on_epoch_end=on_epoch_end,
+        logger=logger,
+        progress=progress,
+    )

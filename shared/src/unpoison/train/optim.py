@@ -36,6 +36,20 @@ def make_sgd(params: Iterable[torch.nn.Parameter], config: SGDConfig) -> torch.o
     )
 
 
+@dataclass(frozen=True)
+class AdamConfig:
+    """Adam hyperparameters; the defaults are T&R's stage 1 (spec/methods.md 3.2). The weight
+    decay is the L2 term Adam adds to the gradient (``torch.optim.Adam``), not AdamW's."""
+
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+
+
+def make_adam(params: Iterable[torch.nn.Parameter], config: AdamConfig) -> torch.optim.Adam:
+    """An Adam optimizer from a config."""
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
 def constant_lr(lr: float) -> LRSchedule:
     """The same learning rate every epoch."""
     return lambda epoch: lr

@@ -8,14 +8,25 @@ finished stages, starts the interrupted one at its next epoch, and keeps the sta
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from unpoison.train.checkpoint import Checkpoint
+import torch
+from torch import nn
+
+from unpoison.train.checkpoint import Checkpoint, Checkpointer
 
 
 class StageProgress:
-    """The resume point and the wall-clock seconds of the stages of one run."""
+    """The resume point and the wall-clock seconds of the stages of one run, and (with a
+    ``checkpoint_dir``) its checkpoints: ``resume`` loads the latest, ``saver`` saves per epoch."""
 
-    def __init__(self, stages: tuple[str, ...], stop_after: str | None = None) -> None:
+    def __init__(
+        self,
+        stages: tuple[str, ...],
+        stop_after: str | None = None,
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
         if stop_after is not None and stop_after not in stages:
             raise ValueError(f"stop_after must be one of {stages}, got {stop_after!r}")
         self.stages = stages
@@ -23,6 +34,39 @@ class StageProgress:
         self.seconds: dict[str, float] = {}
         self._done_stage, self._done_epoch = -1, 0  # last checkpoint's stage index and epochs
         self._current, self._began, self._before = "", 0.0, 0.0
+        self.checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir is not None else None
+
+    def resume(self, device: torch.device | str) -> Checkpoint | None:
+        """Continue after the run's latest checkpoint and return it (the caller restores its
+        modules from it); None without a checkpoint folder or a checkpoint."""
+        if self.checkpointer is None or (saved := self.checkpointer.load(device)) is None:
+            return None
+        self.resume_from(saved)
+        return saved
+
+    def saver(
+        self,
+        stage: str,
+        modules: dict[str, nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        tensors: Callable[[], dict[str, torch.Tensor]] | None = None,
+    ) -> Callable[[int], None]:
+        """The ``on_epoch_end`` of ``stage``: record its time and, with a checkpoint folder, save
+        ``modules``, ``optimizers``, the extra ``tensors()`` and the stage timings."""
+
+        def save(epochs_done: int) -> None:
+            self.tick()
+            if self.checkpointer is not None:
+                self.checkpointer.save(
+                    stage=stage,
+                    epoch=epochs_done,
+                    modules=modules,
+                    optimizers=optimizers,
+                    tensors=tensors() if tensors is not None else {},
+                    state={"stage_seconds": self.seconds},
+                )
+
+        return save
 
     def resume_from(self, saved: Checkpoint) -> None:
         """Continue after the checkpoint ``saved`` (its state must hold ``stage_seconds``)."""

@@ -1,0 +1,112 @@
+"""The settings of each preset of the T&R reproduction, every value with its source.
+
+``paper`` is T&R Table 1 (Wang et al., NeurIPS 2022) on CIFAR-10 and ``paper-gtsrb`` Table 2 on
+GTSRB (target 1, as the code's GTSRB commands), both with T&R's hyperparameters and, for the ABL
+column, ABL's. ``mini`` runs the same methods on the bundled digits images on a CPU in minutes;
+``smoke`` only checks that the machinery runs (tests). The paper's Tables 4-6 (ablations, stem
+split, poison ratio) are not presets yet: their switches are in ``trap_replace.TrapReplaceConfig``
+(``reconstruct``, ``replace_head``, ``stem_end_block``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from abl import MINI_VARIANT as ABL_MINI
+from abl import AblConfig
+from trap_replace import MINI_VARIANT as TR_MINI
+from trap_replace import TrapReplaceConfig
+from unpoison.attacks.paper_presets import TRAP_REPLACE as TR_POISONING
+from unpoison.reproduction import AttackRow, paper_row
+from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
+
+DEFENSES = ("No defense", "ABL", "T&R")
+
+
+def tr_row(paper_name: str, dataset: str = "cifar10") -> AttackRow:
+    """Row ``paper_name`` of T&R's table with T&R's own trigger (unpoison's ``trap_replace``
+    poisoning preset, spec attacks.md §3): "Blend" = Hello Kitty, "SIG" = the stripe SIG."""
+    return paper_row(TR_POISONING, paper_name, dataset=dataset)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything a reproduction run needs besides the data location and the device."""
+
+    name: str
+    dataset: str
+    attacks: tuple[AttackRow, ...]
+    no_defense: NoDefenseConfig
+    abl: AblConfig
+    trap_replace: TrapReplaceConfig
+    defenses: tuple[str, ...] = DEFENSES
+    rate: float = 0.1  # T&R code: triggered_ratio 0.1
+    target: int = 0  # T&R code default (its GTSRB commands use 1)
+    seed: int = 0  # our choice (T&R's poison selection has no randomness)
+    holdout: float | None = None  # None = T&R's 5% (code: ratio_holdout 0.05)
+    compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the claims
+
+
+# T&R Table 1/2 rows, in the paper's order.
+TABLE_ROWS = (
+    "BadNet-Grid",
+    "BadNet-White",
+    "Trojan-SQ",
+    "Trojan-WM",
+    "l0-Invisible",
+    "l2-Invisible",
+    "Blend",
+    "Smooth",
+    "SIG",
+    "LCBA",
+)
+
+# No defense as T&R's table trains it is not in its code; we train it with T&R stage 1's budget
+# on the standard recipe (200 epochs, SGD 0.1 x0.1 at 100 and 150; our choice).
+PAPER_NO_DEFENSE = replace(NoDefenseConfig(), epochs=200, milestones=(100, 150))
+
+PAPER = Preset(
+    name="paper",
+    dataset="cifar10",
+    attacks=tuple(tr_row(name) for name in TABLE_ROWS),
+    no_defense=PAPER_NO_DEFENSE,
+    abl=AblConfig(),
+    trap_replace=TrapReplaceConfig(),
+)
+
+PAPER_GTSRB = replace(
+    PAPER,
+    name="paper-gtsrb",
+    dataset="gtsrb",
+    attacks=tuple(tr_row(name, "gtsrb") for name in TABLE_ROWS),
+    target=1,  # T&R README: the GTSRB commands pass --target 1
+)
+
+# mini: digits with the rescaled settings of trap_replace.MINI_VARIANT, abl.MINI_VARIANT and
+# unpoison.train.MINI_NO_DEFENSE (each value's reason is written there). The holdout is 20% of the
+# 1,437 training images (287, about 29 per class): T&R's 5% (2,500 CIFAR-10 images, 250 per class)
+# is 71 digits, from which the new head reaches only CA_all 79.4 on badnets-grid (10%: 92.2;
+# 20%: 97.5, No defense 99.2).
+MINI = Preset(
+    name="mini",
+    dataset="digits",
+    attacks=tuple(
+        tr_row(name) for name in ("BadNet-Grid", "BadNet-White", "Trojan-WM", "Blend", "SIG")
+    ),
+    no_defense=MINI_NO_DEFENSE,
+    abl=ABL_MINI,
+    trap_replace=TR_MINI,
+    holdout=0.2,
+    compare="qualitative",
+)
+
+SMOKE = replace(
+    MINI,
+    name="smoke",
+    attacks=(tr_row("BadNet-Grid"),),
+    defenses=("No defense", "T&R"),
+    no_defense=replace(MINI.no_defense, epochs=1, milestones=()),
+    trap_replace=replace(MINI.trap_replace, trap_epochs=1, replace_epochs=1),
+)
+
+PRESETS = {preset.name: preset for preset in (MINI, PAPER, PAPER_GTSRB, SMOKE)}
