@@ -34,6 +34,7 @@ def test_smoke_preset_trains_on_the_split_without_the_holdout(reproduce, tmp_pat
     # T&R's CIFAR-10 BadNet-Grid numbers sit beside ours; CA is CA_all.
     assert cells[("T&R", "ASR")]["paper"] == 1.21
     assert cells[("T&R", "CA")]["paper"] == 84.42
+    assert cells[("T&R", "CA")]["verdict"].endswith(" 5)")  # T&R's 5-point CA budget
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
     assert {r["config"]["holdout"] for r in records} == {0.2}
     assert {r["config"]["selection"] for r in records} == {"first-non-target"}

@@ -210,7 +210,15 @@ def build_rows(
                     (paper_dataset, attack_row.paper_name, paper_defense, paper_metric)
                 )
                 result = (
-                    verdict(preset, defense, metric, ours, paper_value, baseline["metrics"][ca_key])
+                    verdict(
+                        preset,
+                        defense,
+                        metric,
+                        ours,
+                        paper_value,
+                        baseline["metrics"][ca_key],
+                        reproduction.max_ca_drop,
+                    )
                     if ours is not None
                     else NOT_IMPLEMENTED
                 )
