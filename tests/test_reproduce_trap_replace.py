@@ -38,7 +38,7 @@ def test_smoke_preset_trains_on_the_split_without_the_holdout(reproduce, tmp_pat
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
     assert {r["config"]["holdout"] for r in records} == {0.2}
     assert {r["config"]["selection"] for r in records} == {"first-non-target"}
-    assert "T&R Tables 1-2" in capsys.readouterr().out
+    assert "T&R Tables 1, 2 and 4" in capsys.readouterr().out
 
 
 def test_paper_presets_list_pending_attacks(reproduce) -> None:
@@ -50,3 +50,18 @@ def test_paper_presets_list_pending_attacks(reproduce) -> None:
     assert gtsrb.target == 1 and gtsrb.dataset == "gtsrb"
     cell = make_cell(reproduce.REPRODUCTION, paper, paper.attacks[0], "T&R")
     assert cell.config["holdout"] == 0.05 and cell.config["config"]["trap_epochs"] == 200
+
+
+def test_table4_runs_the_ablations_as_columns(reproduce) -> None:
+    table4 = reproduce.PRESETS["table4"]
+    rows = build_rows(reproduce.REPRODUCTION, table4, {})
+    paper = {(r.attack, r.defense, r.metric): r.paper for r in rows}
+    assert paper[("Trojan-WM (trojan-wm)", "T&R w/o aux reconstruction", "ASR")] == 51.87
+    assert paper[("l2-Invisible (l2-invisible)", "T&R w/o aux reconstruction", "CA")] == 85.08
+    without = make_cell(
+        reproduce.REPRODUCTION, table4, table4.attacks[0], "T&R w/o aux reconstruction"
+    )
+    kept = make_cell(reproduce.REPRODUCTION, table4, table4.attacks[0], "T&R w/o head replacement")
+    assert without.config["config"]["reconstruct"] is False
+    assert without.config["config"]["replace_head"] is True
+    assert kept.config["config"]["replace_head"] is False

@@ -3,13 +3,14 @@
     python reproductions/trap_replace/reproduce.py                   # mini preset: digits, CPU
     python reproductions/trap_replace/reproduce.py --preset paper --data-root ~/data --download
     python reproductions/trap_replace/reproduce.py --preset paper-gtsrb --data-root ~/data
+    python reproductions/trap_replace/reproduce.py --preset table4 --data-root ~/data  # ablation
 
 Each (attack, defense) cell is a job keyed by the hash of its resolved config; its TensorBoard
 logs, checkpoints and results.json live in ``<out>/cells/<key>/``, finished cells are read back
 and killed ones resume. The table goes to ``<out>/table.json`` and this folder's RESULTS.md is
 regenerated.
 
-Paper numbers (paper_tables.csv beside this file, from T&R's Tables 1 and 2): T&R reports CA on
+Paper numbers (paper_tables.csv beside this file, from T&R's Tables 1, 2 and 4): T&R reports CA on
 the whole clean test set, so "CA" here is CA_all; CA_nontarget is shown too. Every column trains
 on the poisoned training set without the defender's clean holdout (its last 5%; 20% in the mini
 preset); only T&R uses the holdout, to train its new head.
@@ -17,12 +18,13 @@ preset); only T&R uses the holdout, to train its new head.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import abl
 import trap_replace
-from presets import PRESETS, Preset
+from presets import ABLATIONS, PRESETS, Preset
 from unpoison.attacks.paper_presets import TRAP_REPLACE as TR_POISONING
 from unpoison.cli import exit_on_bad_input
 from unpoison.reproduction import Defense, Reproduction, method_defense, no_defense
@@ -37,14 +39,16 @@ def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
         return no_defense(preset.no_defense), preset.no_defense
     if defense == "ABL":
         return method_defense(abl.run, preset.abl), preset.abl
-    return method_defense(trap_replace.run, preset.trap_replace), preset.trap_replace
+    config = replace(preset.trap_replace, **ABLATIONS.get(defense, {}))
+    return method_defense(trap_replace.run, config), config
 
 
 REPRODUCTION = Reproduction(
     name="trap-replace",
-    title="T&R Tables 1-2",
-    description="Reproduce Trap and Replace Tables 1-2: attack x {No defense, ABL, T&R} x "
-    "{ASR, CA}, printed beside the paper's numbers with a verdict per cell.",
+    title="T&R Tables 1, 2 and 4",
+    description="Reproduce Trap and Replace Tables 1-2 (attack x {No defense, ABL, T&R} x "
+    "{ASR, CA}) and Table 4 (T&R without reconstruction or head replacement), printed beside "
+    "the paper's numbers with a verdict per cell.",
     poisoning=TR_POISONING,
     paper_table=HERE / "paper_tables.csv",
     # digits stands in for CIFAR-10 in the mini preset
