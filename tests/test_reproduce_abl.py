@@ -1,28 +1,19 @@
 """The ABL reproduction end to end on its smoke preset: cells, caching, table.json, verdicts."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from reproduce_script import reproduce_script
 from unpoison.reproduction import build_rows
 from unpoison.reproduction.script import verdict
 
-SCRIPT = Path(__file__).resolve().parents[1] / "reproductions" / "abl" / "reproduce.py"
 ROW_KEYS = {"dataset", "attack", "defense", "metric", "ours", "paper", "verdict"}
 
 
 @pytest.fixture(scope="module")
 def reproduce():
-    sys.path.insert(0, str(SCRIPT.parent))
-    sys.modules.pop("presets", None)  # each reproduction has its own presets module
-    spec = importlib.util.spec_from_file_location("reproduce_abl", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(SCRIPT.parent))
-    sys.modules.pop("presets", None)
+    with reproduce_script("abl") as module:
+        yield module
 
 
 def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_path, capsys):

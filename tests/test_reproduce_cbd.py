@@ -1,26 +1,16 @@
 """The CBD reproduction on its smoke preset: cells, caching, table.json, the time overhead."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from reproduce_script import reproduce_script
 from unpoison.reproduction import build_rows, make_cell
-
-SCRIPT = Path(__file__).resolve().parents[1] / "reproductions" / "cbd" / "reproduce.py"
 
 
 @pytest.fixture(scope="module")
 def reproduce():
-    sys.path.insert(0, str(SCRIPT.parent))
-    sys.modules.pop("presets", None)  # each reproduction has its own presets module
-    spec = importlib.util.spec_from_file_location("reproduce_cbd", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(SCRIPT.parent))
-    sys.modules.pop("presets", None)
+    with reproduce_script("cbd") as module:
+        yield module
 
 
 def test_smoke_preset_writes_the_table_with_the_time_overhead(reproduce, tmp_path, capsys):

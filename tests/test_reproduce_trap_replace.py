@@ -1,26 +1,16 @@
 """The T&R reproduction on its smoke preset: the holdout, cells, table.json, pending rows."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from reproduce_script import reproduce_script
 from unpoison.reproduction import build_rows, make_cell
-
-SCRIPT = Path(__file__).resolve().parents[1] / "reproductions" / "trap_replace" / "reproduce.py"
 
 
 @pytest.fixture(scope="module")
 def reproduce():
-    sys.path.insert(0, str(SCRIPT.parent))
-    sys.modules.pop("presets", None)  # each reproduction has its own presets module
-    spec = importlib.util.spec_from_file_location("reproduce_trap_replace", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(SCRIPT.parent))
-    sys.modules.pop("presets", None)
+    with reproduce_script("trap_replace") as module:
+        yield module
 
 
 def test_smoke_preset_trains_on_the_split_without_the_holdout(reproduce, tmp_path, capsys):
