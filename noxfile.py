@@ -89,3 +89,4 @@ def reproduction(package: str, compared: tuple[str, ...] = ()) -> None:
 reproduction("abl")
 reproduction("cbd", compared=("abl",))  # CBD Table 1 has an ABL column
 reproduction("trap_replace", compared=("abl",))  # T&R Tables 1-2 have an ABL column
+reproduction("dst_dbr")

@@ -3,28 +3,75 @@ labels only (never the true poison flags or labels), and its command line reject
 before any training, leaving no checkpoint behind."""
 
 import importlib
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import abl
 import cbd
+import dst_dbr
 import pytest
 import torch
 import trap_replace
 
-# name -> (a one-epoch-per-stage config, the CLI options that make a run that short)
+
+@dataclass(frozen=True)
+class Method:
+    """A method's ``run`` module, a one-epoch-per-stage config, the CLI arguments that make a run
+    that short, and how its config names an unknown model."""
+
+    module: str  # holds ``run``
+    cli: str  # holds ``main``
+    config: Any
+    args: list[str]
+    unknown_model: Callable[[Any], Any] = lambda config: replace(config, model="nope")
+
+
+_DBR = dst_dbr.MINI_DBR
+_DST = dst_dbr.MINI_DST
+_SD = replace(_DST.sd, train_epochs=1, finetune_epochs=1)
 METHODS = {
-    "trap_replace": (
+    "trap_replace": Method(
+        "trap_replace",
+        "trap_replace.__main__",
         replace(trap_replace.MINI_VARIANT, trap_epochs=1, replace_epochs=1),
         ["--trap-epochs", "1", "--replace-epochs", "1", "--holdout", "0.2"],
     ),
-    "abl": (
+    "abl": Method(
+        "abl",
+        "abl.__main__",
         replace(abl.MINI_VARIANT, isolation_epochs=1, finetune_epochs=1, unlearning_epochs=1),
         ["--isolation-epochs", "1", "--finetune-epochs", "1", "--unlearning-epochs", "1"],
     ),
-    "cbd": (
+    "cbd": Method(
+        "cbd",
+        "cbd.__main__",
         replace(cbd.MINI_VARIANT, backdoored_epochs=1, clean_epochs=1, disentangle=True),
         ["--backdoored-epochs", "1", "--clean-epochs", "1"],
+    ),
+    "d-st": Method(
+        "dst_dbr.dst",
+        "dst_dbr.__main__",
+        replace(
+            _DST,
+            sd=_SD,
+            st=replace(_DST.st, extractor_epochs=1, warmup_epochs=0, classifier_epochs=1),
+        ),
+        ["d-st", "--mini"],
+        lambda config: replace(config, st=replace(config.st, model="nope")),
+    ),
+    "d-br": Method(
+        "dst_dbr.dbr",
+        "dst_dbr.__main__",
+        replace(
+            _DBR,
+            backdoored=replace(_DBR.backdoored, epochs=1, milestones=()),
+            sd=_SD,
+            br=replace(_DBR.br, epochs=1),
+        ),
+        ["d-br", "--mini"],
+        lambda config: replace(config, backdoored=replace(config.backdoored, model="nope")),
     ),
 }
 
@@ -38,8 +85,8 @@ def test_training_ignores_the_true_flags_and_labels(name: str, poisoned_digits) 
         is_poison=torch.randperm(256, generator=torch.Generator().manual_seed(1)) < 128,
         y_true=torch.zeros_like(small.y_true),
     )
-    run = importlib.import_module(name).run
-    kw = {"num_classes": 10, "config": METHODS[name][0], "progress": False}
+    run = importlib.import_module(METHODS[name].module).run
+    kw = {"num_classes": 10, "config": METHODS[name].config, "progress": False}
     if name == "trap_replace":  # the clean holdout is the defender's, not a poison flag
         kw["holdout"] = poisoned.subset(torch.arange(256, 384))
     honest, fooled = run(small, **kw), run(scrambled, **kw)
@@ -50,12 +97,13 @@ def test_training_ignores_the_true_flags_and_labels(name: str, poisoned_digits) 
 @pytest.mark.parametrize("name", METHODS)
 def test_an_unknown_model_fails_before_training(name: str, poisoned_digits, tmp_path) -> None:
     poisoned, _ = poisoned_digits
-    run = importlib.import_module(name).run
+    method = METHODS[name]
+    run = importlib.import_module(method.module).run
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         run(
             poisoned,
             num_classes=10,
-            config=replace(METHODS[name][0], model="nope"),
+            config=method.unknown_model(method.config),
             checkpoint_dir=tmp_path,
             **({"holdout": poisoned} if name == "trap_replace" else {}),
         )
@@ -77,9 +125,9 @@ def test_an_unknown_model_fails_before_training(name: str, poisoned_digits, tmp_
 def test_bad_input_fails_before_training(
     name: str, tmp_path: Path, args: list[str], error: type, message: str
 ) -> None:
-    main = importlib.import_module(f"{name}.__main__").main
+    main = importlib.import_module(METHODS[name].cli).main
     args = [a.replace("MISSING", str(tmp_path / "no-data")) for a in args]
     out = tmp_path / "run"
     with pytest.raises(error, match=message):
-        main(["--out", str(out), *METHODS[name][1], *args])
+        main([*METHODS[name].args, "--out", str(out), *args])
     assert not (out / "checkpoints").exists()

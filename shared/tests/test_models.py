@@ -27,12 +27,21 @@ from unpoison.models.wide_resnet import WideResNet
 #     stage 4: 3,671,552 + 4,720,640                      =  8,392,192
 #     Linear 512*10 + 10                                  =      5,130
 #   total 11,171,146 (a final BN-ReLU before pooling would add 2*512 = 1,024: 11,172,170).
+# - resnet18-cifar-maxpool: the same count, huyvnphan's network with its max-pool kept.
+# - resnet18-cifar100: weiaicunzai's ResNet-18, the resnet18-cifar layers again (11,220,132 at
+#   100 classes, checked in test_resnet_variants.py).
+# - resnet18-supcon: SupContrast encoder + projection head 11,497,152 (spec/methods.md §0.5c),
+#   plus the 512*10 + 10 = 5,130 linear classifier: 11,502,282.
 # - wrn-16-1-tr: T&R's WRN-16-1, stem 100,736 + head 74,890 for the default split after block 5
 #   (spec/methods.md §0.5b); the code's stage-1 model adds a 34,339-parameter decoder and an
 #   unused 778-parameter BN/linear pair, 210,743 in all.
 PARAMETER_COUNTS = {
     "preact-resnet18": 11_171_146,
     "resnet18-cifar": 11_173_962,
+    "resnet18-cifar-maxpool": 11_173_962,
+    "resnet18-cifar100": 11_173_962,
+    "resnet18-supcon": 11_502_282,
+    "resnet18-supcon-maxpool": 11_502_282,
     "wrn-16-1": 175_066,
     "wrn-16-2": 691_674,
     "wrn-16-1-tr": 175_626,

@@ -11,9 +11,10 @@ script's RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ BASELINE = "No defense"
 TIME_METRIC = "time +%"  # a defense's training time over No defense's on the same data, minus 1
 PAPER_TIME_METRIC = "train_time_increase_pct"  # its name in the paper-table CSVs
 TIME_TOLERANCE = 5.0  # points of percent; our choice
+MetricKey = str | Callable[[AttackRow], str]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class Reproduction:
     poisoning: PaperPoisoning  # the paper's selection rule per label rule and its holdout
     paper_table: Path  # CSV with columns dataset, attack, defense, metric, value
     paper_datasets: Mapping[str, str]  # our dataset -> the paper's column (digits stands in)
-    metrics: Mapping[str, str]  # printed metric -> results.json key; only ASR and CA are compared
+    # printed metric -> its results.json key, or a function of the row giving it (a paper whose
+    # CA definition depends on the attack); only ASR and CA are compared with the paper
+    metrics: Mapping[str, MetricKey]
     # (preset, column name) -> the column's trainer and the config recorded for it
     defense_settings: Callable[[Any, str], tuple[Defense, Any]]
     packages: tuple[str, ...]  # method distributions whose versions results.json records
@@ -60,6 +64,25 @@ class Reproduction:
     paper_defense: Callable[[str], str] = lambda defense: defense  # our column -> the paper's
     time_overhead: bool = False  # add each defense's "time +%" over No defense
     max_ca_drop: float = MAX_CA_DROP  # the mini presets' clean-accuracy budget, in points
+    baseline: str = BASELINE  # the undefended column the others are compared with
+    # columns read from another column's run instead of trained: column -> (source column,
+    # metrics prefix), e.g. D-BR's model before purification is the "Backdoored" column
+    derived_columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def metric_key(self, metric: str, row: AttackRow) -> str:
+        """The results.json key of printed ``metric`` in ``row``."""
+        key = self.metrics[metric]
+        return key if isinstance(key, str) else key(row)
+
+    def derived_record(self, source: Mapping[str, Any], column: str) -> dict[str, Any]:
+        """The results of derived ``column`` from its source column's ``results.json``."""
+        prefix = self.derived_columns[column][1]
+        metrics = {
+            key[len(prefix) :]: value
+            for key, value in source["metrics"].items()
+            if key.startswith(prefix)
+        }
+        return {**source, "metrics": metrics}
 
     def poisoning_for(self, preset: Any) -> PaperPoisoning:
         """The paper's poisoning with the preset's holdout fraction, when it sets one (a mini
@@ -167,6 +190,7 @@ def verdict(
     paper: float | None,
     baseline_ca: float,
     max_ca_drop: float = MAX_CA_DROP,
+    baseline: str = BASELINE,
 ) -> str:
     """Paper vs ours for one number: qualitative for a mini preset, numeric for the paper's."""
     if metric == TIME_METRIC:
@@ -177,9 +201,9 @@ def verdict(
         return "not in paper"
     if preset.compare == "qualitative":
         return qualitative_verdict(
-            defense, metric, ours, baseline_ca, BASELINE, max_ca_drop=max_ca_drop
+            defense, metric, ours, baseline_ca, baseline, max_ca_drop=max_ca_drop
         )
-    return numeric_verdict(defense, metric, ours, paper)
+    return numeric_verdict(defense, metric, ours, paper, baseline)
 
 
 def build_rows(
@@ -188,19 +212,23 @@ def build_rows(
     """Every printed number of the table: ours, the paper's and the verdict, row by row."""
     paper = read_paper_values(reproduction.paper_table)
     paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
-    ca_key = reproduction.metrics["CA"]
     rows = []
     for attack_row in preset.attacks:
-        baseline = results.get((attack_row.paper_name, BASELINE))
+        baseline = results.get((attack_row.paper_name, reproduction.baseline))
         for defense in preset.defenses:
             record = results.get((attack_row.paper_name, defense))
             done = record is not None and baseline is not None
             paper_defense = reproduction.paper_defense(defense)
             numbers = {
-                metric: (record["metrics"][key] if done else None, metric)
-                for metric, key in reproduction.metrics.items()
+                metric: (
+                    record["metrics"][reproduction.metric_key(metric, attack_row)]
+                    if done
+                    else None,
+                    metric,
+                )
+                for metric in reproduction.metrics
             }
-            if reproduction.time_overhead and defense != BASELINE:
+            if reproduction.time_overhead and defense != reproduction.baseline:
                 overhead = (
                     100 * (record["wall_seconds"] / baseline["wall_seconds"] - 1) if done else None
                 )
@@ -216,8 +244,9 @@ def build_rows(
                         metric,
                         ours,
                         paper_value,
-                        baseline["metrics"][ca_key],
+                        baseline["metrics"][reproduction.metric_key("CA", attack_row)],
                         reproduction.max_ca_drop,
+                        reproduction.baseline,
                     )
                     if ours is not None
                     else NOT_IMPLEMENTED
@@ -225,6 +254,10 @@ def build_rows(
                 label = attack_row.label
                 rows.append(Row(preset.dataset, label, defense, metric, ours, paper_value, result))
     return rows
+
+
+def _describe_key(key: MetricKey) -> str:
+    return key if isinstance(key, str) else (key.__doc__ or key.__name__).strip()
 
 
 def write_results_md(
@@ -275,11 +308,15 @@ def main(
             attacks.create(row.attack, assets=args.assets, **row.params)
 
     rows_by_name = {row.paper_name: row for row in preset.attacks}
+    trained = [d for d in preset.defenses if d not in reproduction.derived_columns]
+    for column, (source, _) in reproduction.derived_columns.items():
+        if column in preset.defenses and source not in trained:
+            raise ValueError(f"column {column!r} is read from {source!r}: run that column too")
     cells = [
         make_cell(reproduction, preset, row, defense)
         for row in preset.attacks
         if row.attack
-        for defense in preset.defenses
+        for defense in trained
     ]
 
     def run(cell: Cell, folder: Path) -> None:
@@ -289,14 +326,19 @@ def main(
     began = time.perf_counter()
     results, compute_seconds = run_cells(cells, out, run, fresh=args.fresh)
     seconds = time.perf_counter() - began
+    for (attack, defense), record in list(results.items()):
+        for column, (source, _) in reproduction.derived_columns.items():
+            if defense == source and column in preset.defenses:
+                results[(attack, column)] = reproduction.derived_record(record, column)
 
     rows = build_rows(reproduction, preset, results)
     paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
     print()
     print(
         f"{reproduction.title} — preset {preset.name}: ours on {preset.dataset}, paper on "
-        f"{paper_dataset}; CA = {reproduction.metrics['CA']}"
+        f"{paper_dataset}; CA = {_describe_key(reproduction.metrics['CA'])}"
     )
+    print(textwrap.fill(reproduction.describe(preset), width=100))
     print(format_text(rows))
     write_table_json(rows, out / "table.json")
     print(

@@ -1,0 +1,56 @@
+"""D-BR and D-ST on digits with their mini settings, BadNets (grid trigger, 10% of the non-target
+images, target 0, seed 0): the numbers the mini reproduction reports for that row."""
+
+import dst_dbr
+import pytest
+from unpoison import data
+from unpoison.attacks.paper_presets import DST_DBR
+
+
+@pytest.fixture(scope="module")
+def badnets():
+    dataset = data.load("digits")
+    attack = DST_DBR.create_attack("BadNets-all2one", "digits")
+    poisoned = DST_DBR.poison(dataset.train, attack, dataset.num_classes, seed=0)
+    backdoor_test = DST_DBR.backdoor_test_set(dataset.test, attack, dataset.num_classes)
+    return {
+        "poisoned": poisoned,
+        "num_classes": dataset.num_classes,
+        "test": dataset.test,
+        "backdoor_test": backdoor_test,
+        "target": 0,
+        "progress": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def dbr(badnets) -> dst_dbr.DBRResult:
+    inputs = dict(badnets)
+    return dst_dbr.run_dbr(inputs.pop("poisoned"), config=dst_dbr.MINI_DBR, **inputs)
+
+
+@pytest.mark.slow
+def test_the_sd_split_separates_the_badnets_images(dbr) -> None:
+    metrics = dbr.metrics
+    assert metrics["sd_poisoned_precision"] >= 90  # measured 100
+    assert metrics["sd_poisoned_recall"] >= 40  # measured 60 (the part is 5% of 9% poisoned)
+    assert metrics["sd_clean_precision"] >= 99  # measured 100
+    assert metrics["sd_clean_size"] == pytest.approx(0.2 * 1437, abs=20)  # resampled scores
+
+
+@pytest.mark.slow
+def test_d_br_removes_the_backdoor_it_purifies(dbr) -> None:
+    metrics = dbr.metrics
+    assert metrics["backdoored_asr"] > 90
+    assert metrics["asr"] <= 10
+    assert metrics["ca_nontarget"] >= metrics["backdoored_ca_nontarget"] - 5
+
+
+@pytest.mark.slow
+def test_d_st_trains_a_model_without_the_backdoor(badnets, dbr) -> None:
+    inputs = dict(badnets)
+    result = dst_dbr.run_dst(inputs.pop("poisoned"), config=dst_dbr.MINI_DST, **inputs)
+    assert result.stage_seconds["sd-split"] < 1  # the same split as D-BR's, reused
+    assert result.metrics["sd_poisoned_precision"] == dbr.metrics["sd_poisoned_precision"]
+    assert result.metrics["asr"] <= 10
+    assert result.metrics["ca_nontarget"] >= 60  # measured 84 at 20 extractor epochs

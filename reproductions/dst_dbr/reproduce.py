@@ -1,0 +1,94 @@
+"""Reproduce the D-ST / D-BR README tables (Backdoored, D-BR, D-ST; CA and ASR) beside the
+paper's numbers.
+
+    python reproductions/dst_dbr/reproduce.py                          # mini preset: digits, CPU
+    python reproductions/dst_dbr/reproduce.py --preset paper --data-root ~/data --download
+    python reproductions/dst_dbr/reproduce.py --preset paper-cifar100 --data-root ~/data
+
+Each (attack, defense) cell is a job keyed by the hash of its resolved config; its TensorBoard
+logs, checkpoints and results.json live in ``<out>/cells/<key>/``, finished cells are read back
+and killed ones resume. The table goes to ``<out>/table.json`` and this folder's RESULTS.md is
+regenerated.
+
+Paper numbers (paper_tables.csv beside this file, from the README's CIFAR-10 and CIFAR-100
+tables): the code measures CA on the non-target test images, except for all-to-all attacks, where
+it uses every test image; "CA" here follows it, and CA_all and CA_nontarget are shown too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dst_dbr
+from presets import PRESETS, Preset
+from unpoison.attacks.paper_presets import DST_DBR as DST_POISONING
+from unpoison.cli import exit_on_bad_input
+from unpoison.reproduction import AttackRow, Defense, Reproduction, method_defense
+from unpoison.reproduction import main as reproduce
+
+HERE = Path(__file__).resolve().parent
+ALL_TO_ALL_ROWS = frozenset({"BadNets-all2all"})
+
+
+def clean_accuracy(row: AttackRow) -> str:
+    """ca_nontarget, or ca_all for all-to-all rows"""
+    return "ca_all" if row.paper_name in ALL_TO_ALL_ROWS else "ca_nontarget"
+
+
+def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
+    """The column's trainer and the config recorded for it."""
+    if defense == "D-BR":
+        return method_defense(dst_dbr.run_dbr, preset.dbr), preset.dbr
+    if defense == "D-ST":
+        return method_defense(dst_dbr.run_dst, preset.dst), preset.dst
+    raise ValueError(f"no trained column {defense!r}")
+
+
+def describe(preset: Preset) -> str:
+    widths = {preset.dbr.backdoored.width, preset.dbr.sd.width, preset.dst.st.width}
+    narrowed = (
+        ""
+        if widths == {64}
+        else f" The ResNet-18s are {'/'.join(map(str, sorted(widths)))} channels wide at their "
+        "first stage instead of 64, and every stage runs fewer epochs (dst_dbr.MINI_DST and "
+        "MINI_DBR); the algorithm is the code's."
+    )
+    return (
+        "D-ST's rule: 10% of the non-target images (all-to-one), of all images (all-to-all) or "
+        "of the target class (clean-label). CA is CA_nontarget (CA_all for all-to-all), as the "
+        "code measures it. The Backdoored column is D-BR's model before purification." + narrowed
+    )
+
+
+REPRODUCTION = Reproduction(
+    name="dst-dbr",
+    title="D-ST / D-BR README tables",
+    description="Reproduce the D-ST / D-BR README tables (attack x {Backdoored, D-BR, D-ST} x "
+    "{CA, ASR}), printed beside the paper's numbers with a verdict per cell.",
+    poisoning=DST_POISONING,
+    paper_table=HERE / "paper_tables.csv",
+    # digits stands in for CIFAR-10 in the mini preset
+    paper_datasets={"digits": "CIFAR-10", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"},
+    metrics={
+        "ASR": "asr",
+        "CA": clean_accuracy,
+        "CA_all": "ca_all",
+        "CA_nontarget": "ca_nontarget",
+    },
+    defense_settings=defense_settings,
+    packages=("unpoison-dst-dbr",),
+    results_md=HERE / "RESULTS.md",
+    describe=describe,
+    max_ca_drop=5.0,  # the issue's budget: within 5 points of the backdoored model
+    baseline="Backdoored",
+    derived_columns={"Backdoored": ("D-BR", "backdoored_")},
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return reproduce(REPRODUCTION, PRESETS, argv)
+
+
+if __name__ == "__main__":
+    exit_on_bad_input(main)
