@@ -51,9 +51,12 @@ def describe(preset: Preset) -> str:
         ""
         if widths == {64}
         else f" The ResNet-18s are {'/'.join(map(str, sorted(widths)))} channels wide at their "
-        "first stage instead of 64, and every stage runs fewer epochs (dst_dbr.MINI_DST and "
-        "MINI_DBR); the algorithm is the code's."
+        "first stage instead of 64, every stage runs fewer epochs, some at a rescaled lr or "
+        "batch (dst_dbr.MINI_DST and MINI_DBR, each value's reason written there); the "
+        "algorithm is the code's."
     )
+    if preset.dst.st.model != "resnet18-supcon":
+        narrowed += f" D-ST's network is {preset.dst.st.model}."
     return (
         "D-ST's rule: 10% of the non-target images (all-to-one), of all images (all-to-all) or "
         "of the target class (clean-label). CA is CA_nontarget (CA_all for all-to-all), as the "

@@ -53,4 +53,4 @@ def test_d_st_trains_a_model_without_the_backdoor(badnets, dbr) -> None:
     assert result.stage_seconds["sd-split"] < 1  # the same split as D-BR's, reused
     assert result.metrics["sd_poisoned_precision"] == dbr.metrics["sd_poisoned_precision"]
     assert result.metrics["asr"] <= 10
-    assert result.metrics["ca_nontarget"] >= 60  # measured 84 at 20 extractor epochs
+    assert result.metrics["ca_nontarget"] >= 80  # measured 86.9 (the backdoored model: 98.4)
