@@ -135,9 +135,9 @@ def run(
 
     if split is not None and stages.pending("br"):
         stages.start("br")
-        device_of_split = poisoned.y.device
-        suspected = poisoned.subset(split.part("poisoned").to(device_of_split))
-        clean = poisoned.subset(split.part("clean").to(device_of_split))
+        data_device = poisoned.y.device
+        suspected = poisoned.subset(split.part("poisoned").to(data_device))
+        clean = poisoned.subset(split.part("clean").to(data_device))
         unlearn_relearn(
             model,
             optimizers["br"],
