@@ -126,8 +126,10 @@ def run(
             progress=progress,
         )
     if not stages.reached("sd-train"):
-        values = metrics()
-        before_br = torch.tensor([values[k] for k in METRIC_KEYS if values], dtype=torch.float64)
+        values = metrics()  # empty without a test set
+        before_br = torch.tensor(
+            [values[k] for k in METRIC_KEYS if k in values], dtype=torch.float64
+        )
 
     split = sd.run(
         poisoned, stages=stages, checkpoint=checkpoint, seed=seed, logger=logger, progress=progress
