@@ -4,6 +4,7 @@ poisoning they describe. A method adds its own options and calls its ``run``."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,6 +15,7 @@ import torch
 
 from unpoison import attacks, data
 from unpoison.attacks import Attack
+from unpoison.attacks.learned import default_network_cache
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.logging import TensorBoardLogger, write_results
 from unpoison.train import resolve_device, seed_everything
@@ -44,6 +46,15 @@ def add_data_arguments(
     parser.add_argument("--download", action="store_true", help="download the dataset if absent")
     parser.add_argument(
         "--attack", default="badnets-grid", help="attack name (python -m unpoison.attacks --list)"
+    )
+    parser.add_argument(
+        "--attack-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=_attack_param,
+        help="an attack parameter, repeatable; VALUE is read as JSON when it parses, else as a "
+        "string (e.g. --attack dynamic --attack-param training=mini)",
     )
     parser.add_argument(
         "--rate", type=float, default=0.1, help="poison rate in (0, 1) (default 0.1)"
@@ -79,6 +90,17 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     )
 
 
+def _attack_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` as (key, value), the value parsed as JSON when it parses."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def checkpoint_dir(args: argparse.Namespace) -> Path:
     """``<out>/checkpoints``; exits with a message if it holds a run and ``--resume`` is off."""
     checkpoints = args.out / "checkpoints"
@@ -91,7 +113,15 @@ def load_poisoned(args: argparse.Namespace, device: torch.device) -> PoisonedDat
     """Load ``--dataset``, poison its training split with ``--attack`` as the options say, and
     build the triggered test set; the splits are moved to ``device``."""
     dataset = data.load(args.dataset, root=args.data_root, download=args.download)
-    attack = attacks.create(args.attack, assets=args.assets)
+    attack = attacks.create(args.attack, assets=args.assets, **dict(args.attack_param))
+    attack.prepare(
+        dataset.train,
+        target=args.target,
+        num_classes=dataset.num_classes,
+        seed=args.seed,
+        device=device,
+        cache_dir=default_network_cache(),
+    )
     train, holdout = dataset.train, None
     if getattr(args, "holdout", None):
         train, holdout = data.split_holdout(dataset.train, args.holdout)

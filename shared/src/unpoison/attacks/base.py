@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 
+from unpoison.data.split import Split
 from unpoison.registry import Registry
 
 # Our choice: triggers run on chunks of this many images, so that float64 intermediates of a
@@ -66,6 +67,20 @@ class Attack(ABC):
         if x.shape[0] <= _CHUNK:
             return self._apply(x, train)
         return torch.cat([self._apply(chunk, train) for chunk in x.split(_CHUNK)])
+
+    def prepare(
+        self,
+        train: Split,
+        *,
+        target: int,
+        num_classes: int,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """Get ready to trigger images of ``train``'s kind. A fixed trigger needs nothing; an
+        attack that trains networks first (``unpoison.attacks.learned``) trains them here."""
+        return None
 
     def poisoned_labels(self, y: torch.Tensor, target: int, num_classes: int) -> torch.Tensor:
         """Labels of the poisoned images whose true labels are ``y``, under this attack's rule."""

@@ -93,7 +93,7 @@ def poison(
             "num_classes": num_classes,
             "rate_base": base,
         }
-        path = Path(cache_dir) / f"poison-{_content_hash(split, key)}.safetensors"
+        path = Path(cache_dir) / f"poison-{content_hash(split, key)}.safetensors"
         if path.is_file():
             return _load(path, split.x.device)
 
@@ -203,7 +203,7 @@ def _select(
     return torch.from_numpy(mask).to(y.device)
 
 
-def _content_hash(split: Split, key: dict) -> str:
+def content_hash(split: Split, key: dict) -> str:
     """sha256 of the poisoning arguments and of the split's image and label bytes."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     for tensor in (split.x, split.y):

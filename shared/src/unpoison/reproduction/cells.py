@@ -23,6 +23,7 @@ import torch
 
 from unpoison import attacks
 from unpoison.attacks import Attack
+from unpoison.attacks.learned import default_network_cache
 from unpoison.attacks.paper_presets import PaperPoisoning
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.logging import TensorBoardLogger, write_results
@@ -136,6 +137,14 @@ def run_defense_cell(
     ``packages`` names the method distributions whose versions are recorded.
     """
     seed_everything(seed)
+    attack.prepare(
+        dataset.train,
+        target=target,
+        num_classes=dataset.num_classes,
+        seed=seed,
+        device=device,
+        cache_dir=default_network_cache(),
+    )
     poisoned = poisoning.poison(
         dataset.train, attack, dataset.num_classes, seed=seed, rate=rate, target=target
     )
