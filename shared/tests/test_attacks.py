@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 import unpoison.attacks.base as attack_base
+from learned_attacks import tiny_prepared
 from PIL import Image
 from trigger_images import constant, random_images, untouched_outside
 from unpoison.assets import read_array
 from unpoison.attacks import Attack, LabelRule, create, list_attacks
 from unpoison.attacks.base import ATTACKS
+from unpoison.attacks.learned import LearnedAttack
 
 # Image size each attack is exercised at: the ImageNet grid sits at rows/cols 32-61, and ABL's
 # ImageNet noise mask is 224x224.
@@ -19,15 +21,23 @@ SIZE = {"badnets-grid-imagenet": 64, "blend-noise-imagenet": 224}
 # Fresh noise per image and call: an image's trigger depends on its position in the batch.
 PER_CALL_NOISE = {"blend-noise"}
 # The test-time trigger differs from the training one.
-DIFFERENT_TEST_TRIGGER = {"sig", "blend-noise"}
+DIFFERENT_TEST_TRIGGER = {"sig", "blend-noise", "cl-dst", "lcba", "cl-abl"}
+
+
+@pytest.fixture(scope="session")
+def network_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("networks")
 
 
 @pytest.fixture
-def build(request: pytest.FixtureRequest) -> Callable[[str], Attack]:
+def build(request: pytest.FixtureRequest, network_cache: Path) -> Callable[[str], Attack]:
     """Builds any registered attack with default parameters; blend-image gets a random pattern,
-    and attacks that read trigger files get the assets folder (skipped when there is none)."""
+    attacks that read trigger files get the assets folder (skipped when there is none), and
+    learned attacks are prepared with tiny networks."""
 
     def make(name: str) -> Attack:
+        if issubclass(ATTACKS.get(name), LearnedAttack):
+            return tiny_prepared(name, network_cache)
         if name == "blend-image":
             return create(name, image=random_images(1, seed=99)[0])
         if ATTACKS.get(name).asset_files:
@@ -58,7 +68,11 @@ RULES = {
     "blend-random": LabelRule.ALL_TO_ONE,
     "blend-strip": LabelRule.ALL_TO_ONE,
     "blend-strip-imagenet": LabelRule.ALL_TO_ONE,
+    "cl-abl": LabelRule.CLEAN_LABEL,
+    "cl-dst": LabelRule.CLEAN_LABEL,
+    "dynamic": LabelRule.ALL_TO_ONE,
     "l0-invisible": LabelRule.ALL_TO_ONE,
+    "lcba": LabelRule.CLEAN_LABEL,
     "l2-invisible": LabelRule.ALL_TO_ONE,
     "sig": LabelRule.CLEAN_LABEL,
     "sig-abl": LabelRule.CLEAN_LABEL,

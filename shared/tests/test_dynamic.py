@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from learned_attacks import tiny_prepared
 from unpoison import attacks, data
 from unpoison.attacks.dynamic import Dynamic
 from unpoison.attacks.input_aware_net import (
@@ -112,6 +113,13 @@ def test_networks_are_cached_by_data_settings_and_seed(tmp_path, monkeypatch) ->
     other_seed.prepare(train, target=0, num_classes=10, seed=1, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("dynamic-*.safetensors"))) == 2
     assert not torch.equal(first.apply(x), other_seed.apply(x))
+
+
+@pytest.mark.parametrize("name", ["dynamic", "cl-dst"])
+def test_same_seed_same_networks_without_a_cache(name: str) -> None:
+    x = data.load("digits").test.x[:4]
+    first, second = tiny_prepared(name, None), tiny_prepared(name, None)
+    assert torch.equal(first.apply(x), second.apply(x))
 
 
 def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) -> None:

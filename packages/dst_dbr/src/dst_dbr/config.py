@@ -15,12 +15,12 @@ from typing import Literal
 
 from unpoison.data import SimCLRAugment
 from unpoison.data.augment import Augment
+from unpoison.models.normalized import CIFAR10_NORMALIZATION, Normalization
 from unpoison.train.optim import SGDConfig
 
 # Per-channel (mean, std) the code normalises every image with, inside its training and test
 # loops; our models take [0, 1] images, so the models carry it (unpoison.models.Normalized).
-Normalization = tuple[tuple[float, float, float], tuple[float, float, float]]
-CIFAR10_NORMALIZATION: Normalization = ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))  # code
+# CIFAR-10's is the core's (the CL attack's surrogate uses it too).
 CIFAR100_NORMALIZATION: Normalization = (  # code, SD and BR scripts
     (0.50708, 0.48655, 0.44092),
     (0.26733, 0.25644, 0.27615),

@@ -10,6 +10,7 @@ from unpoison.attacks import (  # noqa: F401  (importing a module registers its 
     dynamic,
     invisible,
     kitty,
+    label_consistent,
     sig,
     smooth,
     trojan,

@@ -70,7 +70,7 @@ class Dynamic(LearnedAttack):
                 f"got {height}x{width}"
             )
 
-    def _build_networks(self, channels: int) -> dict[str, nn.Module]:
+    def _build_networks(self, channels: int, num_classes: int) -> dict[str, nn.Module]:
         return {
             "generator": InputAwareGenerator(
                 channels, channels, self.config.width, self.config.steps

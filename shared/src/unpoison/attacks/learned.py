@@ -45,6 +45,7 @@ class LearnedAttack(Attack):
     def __init__(self, label_rule: str | None = None) -> None:
         super().__init__(label_rule)
         self._networks: dict[str, nn.Module] | None = None
+        self.target: int | None = None  # the target class the networks were prepared for
 
     def prepare(
         self,
@@ -62,7 +63,8 @@ class LearnedAttack(Attack):
         training settings, the target, the number of classes and the seed; it is written
         atomically.
         """
-        networks = self._build_networks(train.image_shape[0])
+        torch.manual_seed(seed)  # the networks' initial weights
+        networks = self._build_networks(train.image_shape[0], num_classes)
         path = None
         if cache_dir is not None:
             key = {
@@ -94,6 +96,7 @@ class LearnedAttack(Attack):
         for net in networks.values():
             net.eval().requires_grad_(False)
         self._networks = networks
+        self.target = target
 
     @property
     def networks(self) -> dict[str, nn.Module]:
@@ -110,7 +113,7 @@ class LearnedAttack(Attack):
         """Every setting of the networks' training (JSON-serialisable), for the cache key."""
 
     @abstractmethod
-    def _build_networks(self, channels: int) -> dict[str, nn.Module]:
+    def _build_networks(self, channels: int, num_classes: int) -> dict[str, nn.Module]:
         """Freshly initialised networks for images with ``channels`` channels, by name."""
 
     @abstractmethod

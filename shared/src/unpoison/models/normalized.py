@@ -14,6 +14,12 @@ from torch import nn
 
 from unpoison.models.backbone import Backbone
 
+# A per-channel (mean, std) pair, as the official codes write it.
+Normalization = tuple[tuple[float, float, float], tuple[float, float, float]]
+# D-ST/D-BR's CIFAR-10 normalisation (SCLBD/Effective_backdoor_defense, every CIFAR-10 script,
+# including the benign model its CL attack perturbs against).
+CIFAR10_NORMALIZATION: Normalization = ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))
+
 
 class Normalized(nn.Module):
     """``backbone`` applied to ``(x - mean) / std``, with the Backbone interface.
