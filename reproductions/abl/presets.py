@@ -64,8 +64,10 @@ MINI = Preset(
         # ABL's SIG and ABL's rule: 10% of all images, of which only the ~14 target-class picks
         # are triggered (1% of the set, the same as ABL's isolation ratio).
         abl_row("SIG"),
-        # Input-aware generators trained on digits first (about a minute, then cached).
+        # Learned attacks: their networks are trained on digits first (about a minute each,
+        # then cached): the input-aware generators, and CL's adversarially trained surrogate.
         abl_row("Dynamic", dataset="digits"),
+        abl_row("CL", dataset="digits"),
     ),
     no_defense=MINI_NO_DEFENSE,
     abl=MINI_VARIANT,

@@ -94,9 +94,15 @@ def test_same_table_name_means_each_papers_own_trigger() -> None:
     assert attack_of("dst_dbr", "SIG")[0] == "sig"
     assert attack_of("cbd", "Trojan") == ("trojan-3x3", {"overflow": "wrap"})
     # Dynamic: the official generator recipe, and the short one on digits, in ABL and CBD alike
-    for paper in ("abl", "cbd"):
-        assert attack_of(paper, "Dynamic") == ("dynamic", {"training": "paper"})
-        assert attack_of(paper, "Dynamic", "digits") == ("dynamic", {"training": "mini"})
+    for paper, row, attack in [
+        ("abl", "Dynamic", "dynamic"),
+        ("cbd", "Dynamic", "dynamic"),
+        ("abl", "CL", "cl-abl"),
+        ("dst_dbr", "CL", "cl-dst"),
+        ("trap_replace", "LCBA", "lcba"),
+    ]:
+        assert attack_of(paper, row) == (attack, {"training": "paper"})
+        assert attack_of(paper, row, "digits") == (attack, {"training": "mini"})
     assert attack_of("trap_replace", "Smooth", "gtsrb") == ("smooth", {"dataset": "gtsrb"})
     assert attack_of("dst_dbr", "BN-all2one") == attack_of("dst_dbr", "BadNets-all2one")
     assert attack_of("dst_dbr", "BadNets-all2one", "imagenet-subset")[0] == (
@@ -106,7 +112,7 @@ def test_same_table_name_means_each_papers_own_trigger() -> None:
 
 def test_pending_and_unknown_rows_and_presets_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="not implemented yet"):
-        paper_poisoning("abl").create_attack("CL", "cifar10")
+        paper_poisoning("abl").create_attack("FC", "cifar10")
     with pytest.raises(ValueError, match="rows: BadNets"):
         paper_poisoning("abl").table_attack("Kitty", "cifar10")
     with pytest.raises(ValueError, match="presets: abl, cbd, trap_replace, dst_dbr"):
