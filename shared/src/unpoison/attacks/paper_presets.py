@@ -137,7 +137,7 @@ def _learned(attack: str, note: str) -> TableAttack:
         attack,
         _frozen({"training": "paper"}),
         note=note,
-        variants=_frozen({"digits": TableAttack(attack, _frozen({"training": "mini"}))}),
+        variants=_frozen({"digits": TableAttack(attack, _frozen({"training": "mini"}), note)}),
     )
 
 
