@@ -52,8 +52,8 @@ def write_impostor_wheel(folder: Path) -> Path:
     return wheel
 
 
-def resolve_in_fresh_venv(tmp_path: Path, requirement: Path, find_links: Path) -> dict:
-    """pip's installation report for `pip install <requirement>` in a new, empty venv."""
+def resolve_in_fresh_venv(tmp_path: Path, requirements: list[Path], find_links: Path) -> dict:
+    """pip's installation report for `pip install <requirements>` in a new, empty venv."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
@@ -62,7 +62,7 @@ def resolve_in_fresh_venv(tmp_path: Path, requirement: Path, find_links: Path) -
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     command = [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report)]
     result = subprocess.run(
-        [*command, "--find-links", str(find_links), str(requirement)],
+        [*command, "--find-links", str(find_links), *map(str, requirements)],
         capture_output=True,
         text=True,
         env=env,
@@ -75,24 +75,37 @@ def resolve_in_fresh_venv(tmp_path: Path, requirement: Path, find_links: Path) -
 METHODS = sorted(path.parent.name for path in (ROOT / "packages").glob("*/pyproject.toml"))
 
 
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every method package resolved together, in one fresh venv: each report item by name.
+
+    One resolution instead of one per package: a package whose core reference pointed at the
+    index would still pull the impostor, which the core's checks below would see."""
+    tmp_path = tmp_path_factory.mktemp("resolve")
+    report = resolve_in_fresh_venv(
+        tmp_path,
+        [ROOT / "packages" / package for package in METHODS],
+        write_impostor_wheel(tmp_path / "links"),
+    )
+    return {item["metadata"]["name"].lower(): item for item in report["install"]}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("package", METHODS)
-def test_method_package_resolves_core_from_local_path(tmp_path: Path, package: str) -> None:
+def test_method_package_resolves_core_from_local_path(
+    resolved: dict[str, dict], package: str
+) -> None:
     shared = ROOT / "shared"
     shared_version = tomllib.loads((shared / "pyproject.toml").read_text())["project"]["version"]
-    report = resolve_in_fresh_venv(
-        tmp_path, ROOT / "packages" / package, write_impostor_wheel(tmp_path / "links")
-    )
-    by_name = {item["metadata"]["name"].lower(): item for item in report["install"]}
 
-    core = by_name["unpoison-shared"]
+    core = resolved["unpoison-shared"]
     assert "dir_info" in core["download_info"], f"core not from a folder: {core['download_info']}"
     assert url_path(core["download_info"]["url"]).samefile(shared)
     assert core["metadata"]["version"] == shared_version != IMPOSTOR_VERSION
     assert core["is_direct"] is True
 
     distribution = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
-    requires = by_name[distribution["project"]["name"]]["metadata"]["requires_dist"]
+    requires = resolved[distribution["project"]["name"]]["metadata"]["requires_dist"]
     core_requirements = [r for r in requires if r.startswith("unpoison-shared")]
     assert len(core_requirements) == 1, requires
     name, _, url = core_requirements[0].partition(" @ ")

@@ -141,7 +141,8 @@ def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) 
 @pytest.mark.slow
 def test_mini_dynamic_backdoors_an_undefended_model_on_digits(tmp_path) -> None:
     """The mini generators plant the backdoor: ASR >= 80% with CA within 5 points of clean
-    training (measured: ASR 94.1, CA_all 98.1 against 98.6 clean; seed 0)."""
+    training (measured with seed 0: ASR 92.5, CA_all 99.7 against 98.6 clean; the generators
+    trained with seeds 1 and 2 give ASR 91.3 and 82.9)."""
     digits = data.load("digits")
     attack = attacks.create("dynamic", training="mini")
     attack.prepare(digits.train, target=0, num_classes=10, seed=0, cache_dir=tmp_path)
