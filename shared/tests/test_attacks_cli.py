@@ -22,6 +22,10 @@ def test_list_names_every_attack_with_papers_and_files(capsys: pytest.CaptureFix
     for name in file_attacks:
         for asset in ATTACKS.get(name).asset_files:
             assert asset in out
+    # Learned attacks say what they train and which readings of unclear code they take.
+    assert out.count("  learned:    trains networks first") == 4
+    lcba = out.split("\nlcba\n")[1].split("\nsig\n")[0]
+    assert "our reading" in " ".join(lcba.split())
 
 
 def test_gallery_skips_attacks_whose_files_are_missing(tmp_path: Path) -> None:
@@ -32,6 +36,8 @@ def test_gallery_skips_attacks_whose_files_are_missing(tmp_path: Path) -> None:
     assert {name for name in list_attacks() if ATTACKS.get(name).asset_files} <= skipped
     assert gallery.names[0] == "clean"
     assert set(gallery.names[1:]) | skipped == set(list_attacks())
+    # Learned attacks are not prepared for the gallery: they are listed as skipped, saying why.
+    assert any(line.startswith("dynamic: ") and "call prepare" in line for line in gallery.skipped)
     assert gallery.images.shape == (len(gallery.names), 3, 32 * ZOOM, 32 * ZOOM)
     assert torch.equal(gallery.images[0, :, ::ZOOM, ::ZOOM], image)
     grid_index = gallery.names.index("badnets-grid")

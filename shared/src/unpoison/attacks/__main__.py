@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from unpoison.attacks.base import ATTACKS
 from unpoison.attacks.gallery import Gallery, trigger_gallery
+from unpoison.attacks.learned import LearnedAttack
 from unpoison.data import list_datasets, load
 
 LABEL_HEIGHT = 14  # pixels of caption under each gallery tile (PIL's default bitmap font)
@@ -53,10 +55,20 @@ def describe(name: str) -> str:
         for key, value in defaults.items()
     )
     files = ", ".join(cls.asset_files) if cls.asset_files else "none"
-    return (
+    entry = (
         f"{name}\n  papers:     {cls.papers}\n  label rule: {cls.default_label_rule.value}\n"
         f"  parameters: {params or '-'}\n  files:      {files}"
     )
+    if issubclass(cls, LearnedAttack):
+        # What it trains and which readings of unclear code it takes: its docstring.
+        recipe = textwrap.fill(
+            "trains networks first (attack.prepare). " + " ".join(inspect.getdoc(cls).split()),
+            width=100,
+            initial_indent="  learned:    ",
+            subsequent_indent=" " * 14,
+        )
+        entry += "\n" + recipe
+    return entry
 
 
 def gallery_png(gallery: Gallery) -> Image.Image:

@@ -82,6 +82,16 @@ _MINI_ADVERSARIAL_SURROGATE = replace(
 )
 
 
+def _against_adversarial_surrogates(pgd: PGDConfig) -> Mapping[str, LabelConsistentRecipe]:
+    """``pgd`` against the adversarially trained surrogate: the paper's, and the mini one."""
+    return MappingProxyType(
+        {
+            "paper": LabelConsistentRecipe(surrogate=_ADVERSARIAL_SURROGATE, pgd=pgd),
+            "mini": LabelConsistentRecipe(surrogate=_MINI_ADVERSARIAL_SURROGATE, pgd=pgd),
+        }
+    )
+
+
 class LabelConsistent(LearnedAttack):
     """PGD against a surrogate, then a four-corner stamp; subclasses set the recipes and stamp."""
 
@@ -190,18 +200,7 @@ class LCBA(LabelConsistent):
     name = "lcba"
     papers = 'Trap-and-Replace "LCBA"'
     stamp = staticmethod(stamp_four_corners_flush)
-    recipes = MappingProxyType(
-        {
-            "paper": LabelConsistentRecipe(
-                surrogate=_ADVERSARIAL_SURROGATE,
-                pgd=PGDConfig(eps=16 / 255, step=2 / 255, steps=100),
-            ),
-            "mini": LabelConsistentRecipe(
-                surrogate=_MINI_ADVERSARIAL_SURROGATE,
-                pgd=PGDConfig(eps=16 / 255, step=2 / 255, steps=100),
-            ),
-        }
-    )
+    recipes = _against_adversarial_surrogates(PGDConfig(eps=16 / 255, step=2 / 255, steps=100))
 
 
 @register_attack
@@ -213,15 +212,4 @@ class CleanLabelABL(LabelConsistent):
     name = "cl-abl"
     papers = 'ABL "CL"'
     stamp = staticmethod(stamp_four_corners_dst)
-    recipes = MappingProxyType(
-        {
-            "paper": LabelConsistentRecipe(
-                surrogate=_ADVERSARIAL_SURROGATE,
-                pgd=PGDConfig(eps=8 / 255, step=1.5 / 255, steps=100),
-            ),
-            "mini": LabelConsistentRecipe(
-                surrogate=_MINI_ADVERSARIAL_SURROGATE,
-                pgd=PGDConfig(eps=8 / 255, step=1.5 / 255, steps=100),
-            ),
-        }
-    )
+    recipes = _against_adversarial_surrogates(PGDConfig(eps=8 / 255, step=1.5 / 255, steps=100))
