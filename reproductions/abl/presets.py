@@ -65,9 +65,11 @@ MINI = Preset(
         # are triggered (1% of the set, the same as ABL's isolation ratio).
         abl_row("SIG"),
         # Learned attacks: their networks are trained on digits first (about a minute each,
-        # then cached): the input-aware generators, and CL's adversarially trained surrogate.
+        # then cached): the input-aware generators, CL's adversarially trained surrogate, and
+        # LBA's clean surrogate with its optimised patch.
         abl_row("Dynamic", dataset="digits"),
         abl_row("CL", dataset="digits"),
+        abl_row("LBA", dataset="digits"),
     ),
     no_defense=MINI_NO_DEFENSE,
     abl=MINI_VARIANT,

@@ -72,6 +72,7 @@ RULES = {
     "cl-dst": LabelRule.CLEAN_LABEL,
     "dynamic": LabelRule.ALL_TO_ONE,
     "l0-invisible": LabelRule.ALL_TO_ONE,
+    "lba": LabelRule.ALL_TO_ONE,
     "lcba": LabelRule.CLEAN_LABEL,
     "l2-invisible": LabelRule.ALL_TO_ONE,
     "sig": LabelRule.CLEAN_LABEL,

@@ -14,7 +14,6 @@ from unpoison.attacks.input_aware_net import (
     threshold_mask,
 )
 from unpoison.attacks.input_aware_training import MINI_INPUT_AWARE, InputAwareTraining, diversity
-from unpoison.data.split import PoisonedSplit
 from unpoison.train import MINI_NO_DEFENSE, train_no_defense
 
 
@@ -140,9 +139,9 @@ def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) 
 
 @pytest.mark.slow
 def test_mini_dynamic_backdoors_an_undefended_model_on_digits(tmp_path) -> None:
-    """The mini generators plant the backdoor: ASR >= 80% with CA within 5 points of clean
-    training (measured with seed 0: ASR 92.5, CA_all 99.7 against 98.6 clean; the generators
-    trained with seeds 1 and 2 give ASR 91.3 and 82.9)."""
+    """The mini generators plant the backdoor: ASR >= 80% with CA within 5 points of the clean
+    mini training's 98.6 (measured with seed 0: ASR 92.5, CA_all 99.7; the generators trained
+    with seeds 1 and 2 give ASR 91.3 and 82.9)."""
     digits = data.load("digits")
     attack = attacks.create("dynamic", training="mini")
     attack.prepare(digits.train, target=0, num_classes=10, seed=0, cache_dir=tmp_path)
@@ -155,17 +154,5 @@ def test_mini_dynamic_backdoors_an_undefended_model_on_digits(tmp_path) -> None:
     _, backdoored = train_no_defense(
         poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
     )
-    n = len(digits.train)
-    unpoisoned = PoisonedSplit(
-        digits.train.x,
-        digits.train.y,
-        digits.train.y,
-        torch.zeros(n, dtype=torch.bool),
-        torch.arange(n),
-    )
-    _, clean_model = train_no_defense(
-        unpoisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
-    )
     assert backdoored["asr"] >= 80
-    assert clean_model["asr"] <= 20  # the triggers alone do not fool a clean model
-    assert backdoored["ca_all"] >= clean_model["ca_all"] - 5
+    assert backdoored["ca_all"] >= 98.6 - 5

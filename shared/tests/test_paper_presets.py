@@ -98,6 +98,7 @@ def test_same_table_name_means_each_papers_own_trigger() -> None:
         ("abl", "Dynamic", "dynamic"),
         ("cbd", "Dynamic", "dynamic"),
         ("abl", "CL", "cl-abl"),
+        ("abl", "LBA", "lba"),
         ("dst_dbr", "CL", "cl-dst"),
         ("trap_replace", "LCBA", "lcba"),
     ]:

@@ -11,6 +11,7 @@ from unpoison.attacks import (  # noqa: F401  (importing a module registers its 
     invisible,
     kitty,
     label_consistent,
+    latent_backdoor,
     sig,
     smooth,
     trojan,

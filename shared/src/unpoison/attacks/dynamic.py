@@ -70,7 +70,10 @@ class Dynamic(LearnedAttack):
                 f"got {height}x{width}"
             )
 
-    def _build_networks(self, channels: int, num_classes: int) -> dict[str, nn.Module]:
+    def _build_networks(
+        self, image_shape: tuple[int, int, int], num_classes: int
+    ) -> dict[str, nn.Module]:
+        channels = image_shape[0]
         return {
             "generator": InputAwareGenerator(
                 channels, channels, self.config.width, self.config.steps

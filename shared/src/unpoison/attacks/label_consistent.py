@@ -114,7 +114,9 @@ class LabelConsistent(LearnedAttack):
     def _training_settings(self) -> dict[str, Any]:
         return asdict(self.recipe)
 
-    def _build_networks(self, channels: int, num_classes: int) -> dict[str, nn.Module]:
+    def _build_networks(
+        self, image_shape: tuple[int, int, int], num_classes: int
+    ) -> dict[str, nn.Module]:
         return {"surrogate": build_surrogate(self.recipe.surrogate, num_classes)}
 
     def _train_networks(

@@ -64,7 +64,7 @@ class LearnedAttack(Attack):
         atomically.
         """
         torch.manual_seed(seed)  # the networks' initial weights
-        networks = self._build_networks(train.image_shape[0], num_classes)
+        networks = self._build_networks(train.image_shape, num_classes)
         path = None
         if cache_dir is not None:
             key = {
@@ -113,8 +113,10 @@ class LearnedAttack(Attack):
         """Every setting of the networks' training (JSON-serialisable), for the cache key."""
 
     @abstractmethod
-    def _build_networks(self, channels: int, num_classes: int) -> dict[str, nn.Module]:
-        """Freshly initialised networks for images with ``channels`` channels, by name."""
+    def _build_networks(
+        self, image_shape: tuple[int, int, int], num_classes: int
+    ) -> dict[str, nn.Module]:
+        """Freshly initialised networks for images [C, H, W] of ``image_shape``, by name."""
 
     @abstractmethod
     def _train_networks(

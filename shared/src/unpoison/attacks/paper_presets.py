@@ -174,7 +174,11 @@ ABL = PaperPoisoning(
             ),
             "FC": _PENDING,
             "DFST": _PENDING,
-            "LBA": _PENDING,
+            "LBA": _learned(
+                "lba",
+                "ABL gives no LBA recipe: the latent-backdoor code's trigger optimisation on our "
+                "clean ResNet-18, then data poisoning with the patch (our reading)",
+            ),
             "CBA": _PENDING,
         }
     ),
