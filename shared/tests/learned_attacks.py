@@ -19,8 +19,8 @@ def tiny_prepared(name: str, cache_dir: Path | None, target: int = 0) -> Learned
     after the first time)."""
     attack = create(name, training="mini")
     if isinstance(attack, Dynamic):
-        attack.config = replace(
-            attack.config, width=4, mask_epochs=1, joint_epochs=1, batch_size=16
+        attack.recipe = replace(
+            attack.recipe, width=4, mask_epochs=1, joint_epochs=1, batch_size=16
         )
     elif isinstance(attack, LatentBackdoor):
         surrogate = replace(attack.recipe.surrogate, epochs=1, batch_size=16)

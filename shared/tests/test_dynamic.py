@@ -74,7 +74,7 @@ def test_dynamic_needs_prepare_and_checks_its_settings() -> None:
     attack = attacks.create("dynamic", training="mini")
     with pytest.raises(ValueError, match="call prepare"):
         attack.apply(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
-    with pytest.raises(ValueError, match="unknown input-aware training 'fast'"):
+    with pytest.raises(ValueError, match="unknown dynamic training 'fast'"):
         attacks.create("dynamic", training="fast")
     with pytest.raises(ValueError, match="all-to-one or all-to-all"):
         attacks.create("dynamic", label_rule="clean-label")
@@ -87,7 +87,7 @@ def test_dynamic_needs_prepare_and_checks_its_settings() -> None:
 
 def _tiny_training(monkeypatch: pytest.MonkeyPatch) -> None:
     tiny = replace(MINI_INPUT_AWARE, width=4, mask_epochs=1, joint_epochs=1, batch_size=16)
-    monkeypatch.setitem(attacks.dynamic.TRAININGS, "mini", tiny)
+    monkeypatch.setattr(Dynamic, "recipes", {"mini": tiny})
 
 
 def test_networks_are_cached_by_data_settings_and_seed(tmp_path, monkeypatch) -> None:
@@ -128,9 +128,7 @@ def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) 
         train, target=0, num_classes=10, cache_dir=tmp_path
     )
     (cached,) = tmp_path.glob("dynamic-*.safetensors")
-    monkeypatch.setitem(
-        attacks.dynamic.TRAININGS, "mini", replace(attacks.dynamic.TRAININGS["mini"], width=8)
-    )
+    monkeypatch.setattr(Dynamic, "recipes", {"mini": replace(Dynamic.recipes["mini"], width=8)})
     wider = Dynamic(training="mini")
     monkeypatch.setattr(attacks.learned, "content_hash", lambda split, key: cached.stem[8:])
     with pytest.raises(ValueError, match="do not fit network"):

@@ -13,9 +13,6 @@ to uint8, where ABL keeps floats.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -43,27 +40,16 @@ class Dynamic(LearnedAttack):
     name = "dynamic"
     papers = 'ABL "Dynamic", CBD "Dynamic"'
     default_label_rule = LabelRule.ALL_TO_ONE  # code: all2one (all2all_mask also supported)
+    recipes = TRAININGS
 
     def __init__(self, label_rule: LabelRule | str | None = None, training: str = "paper") -> None:
-        super().__init__(label_rule)
-        if training not in TRAININGS:
-            raise ValueError(
-                f"unknown input-aware training {training!r}; valid: {', '.join(TRAININGS)}"
-            )
+        super().__init__(label_rule, training)
         if self.label_rule is LabelRule.CLEAN_LABEL:
             raise ValueError("the input-aware attack relabels its images: all-to-one or all-to-all")
-        self.training = training
-        self.config = TRAININGS[training]
-
-    def _params(self) -> dict[str, Any]:
-        return {"training": self.training}
-
-    def _training_settings(self) -> dict[str, Any]:
-        return asdict(self.config)
 
     def check_image_shape(self, channels: int, height: int, width: int) -> None:
         super().check_image_shape(channels, height, width)
-        side = 2**self.config.steps
+        side = 2**self.recipe.steps
         if height % side or width % side:
             raise ValueError(
                 f"attack 'dynamic' ({self.training}) needs image sides divisible by {side}, "
@@ -76,9 +62,9 @@ class Dynamic(LearnedAttack):
         channels = image_shape[0]
         return {
             "generator": InputAwareGenerator(
-                channels, channels, self.config.width, self.config.steps
+                channels, channels, self.recipe.width, self.recipe.steps
             ),
-            "mask": InputAwareGenerator(channels, 1, self.config.width, self.config.steps),
+            "mask": InputAwareGenerator(channels, 1, self.recipe.width, self.recipe.steps),
         }
 
     def _train_networks(
@@ -97,7 +83,7 @@ class Dynamic(LearnedAttack):
             train,
             attack_labels=lambda y: self.poisoned_labels(y, target, num_classes),
             num_classes=num_classes,
-            config=self.config,
+            config=self.recipe,
             seed=seed,
         )
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import torch
 import torch.nn.functional as F
@@ -104,7 +105,7 @@ MINI_INPUT_AWARE = InputAwareTraining(
     generator_milestones=(7,),
 )
 
-TRAININGS = {"paper": InputAwareTraining(), "mini": MINI_INPUT_AWARE}
+TRAININGS = MappingProxyType({"paper": InputAwareTraining(), "mini": MINI_INPUT_AWARE})
 
 
 def diversity(

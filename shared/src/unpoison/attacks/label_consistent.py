@@ -18,9 +18,9 @@ surrogate trained for a few epochs; the PGD crafting is the paper's).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -100,19 +100,7 @@ class LabelConsistent(LearnedAttack):
     stamp: ClassVar[Callable[[torch.Tensor], torch.Tensor]]
 
     def __init__(self, training: str = "paper") -> None:
-        super().__init__()
-        if training not in self.recipes:
-            raise ValueError(
-                f"unknown {self.name} training {training!r}; valid: {', '.join(self.recipes)}"
-            )
-        self.training = training
-        self.recipe = self.recipes[training]
-
-    def _params(self) -> dict[str, Any]:
-        return {"training": self.training}
-
-    def _training_settings(self) -> dict[str, Any]:
-        return asdict(self.recipe)
+        super().__init__(training=training)
 
     def _build_networks(
         self, image_shape: tuple[int, int, int], num_classes: int

@@ -17,9 +17,8 @@ activations, is our reading.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -101,17 +100,7 @@ class LatentBackdoor(LearnedAttack):
     )
 
     def __init__(self, training: str = "paper") -> None:
-        super().__init__()
-        if training not in self.recipes:
-            raise ValueError(f"unknown lba training {training!r}; valid: {', '.join(self.recipes)}")
-        self.training = training
-        self.recipe = self.recipes[training]
-
-    def _params(self) -> dict[str, Any]:
-        return {"training": self.training}
-
-    def _training_settings(self) -> dict[str, Any]:
-        return asdict(self.recipe)
+        super().__init__(training=training)
 
     def check_image_shape(self, channels: int, height: int, width: int) -> None:
         super().check_image_shape(channels, height, width)

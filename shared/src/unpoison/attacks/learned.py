@@ -12,8 +12,10 @@ import json
 import os
 import tempfile
 from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -38,14 +40,28 @@ def default_network_cache() -> Path:
 class LearnedAttack(Attack):
     """An attack that trains networks on the clean training data before it can trigger images.
 
-    Subclasses build their networks in ``_build_networks`` and train them in ``_train_networks``;
-    ``self.networks`` holds them (in eval mode, without gradients) after ``prepare``.
+    ``training`` names one of the subclass's ``recipes`` (dataclasses of every training setting):
+    ``"paper"`` is the paper's setting and ``"mini"`` trains on digits on a CPU in minutes; the
+    chosen one is ``self.recipe``. Subclasses build their networks in ``_build_networks`` and train
+    them in ``_train_networks``; ``self.networks`` holds them (in eval mode, without gradients)
+    after ``prepare``.
     """
 
-    def __init__(self, label_rule: str | None = None) -> None:
+    recipes: ClassVar[Mapping[str, Any]]
+
+    def __init__(self, label_rule: str | None = None, training: str = "paper") -> None:
         super().__init__(label_rule)
+        if training not in self.recipes:
+            raise ValueError(
+                f"unknown {self.name} training {training!r}; valid: {', '.join(self.recipes)}"
+            )
+        self.training = training
+        self.recipe = self.recipes[training]
         self._networks: dict[str, nn.Module] | None = None
         self.target: int | None = None  # the target class the networks were prepared for
+
+    def _params(self) -> dict[str, Any]:
+        return {"training": self.training}
 
     def prepare(
         self,
@@ -71,7 +87,7 @@ class LearnedAttack(Attack):
                 "format": _CACHE_FORMAT,
                 "attack": self.name,
                 "params": self.params(),
-                "training": self._training_settings(),
+                "training": asdict(self.recipe),
                 "target": target,
                 "num_classes": num_classes,
                 "seed": seed,
@@ -107,10 +123,6 @@ class LearnedAttack(Attack):
                 "prepare(train_split, target=..., num_classes=...) first"
             )
         return self._networks
-
-    @abstractmethod
-    def _training_settings(self) -> dict[str, Any]:
-        """Every setting of the networks' training (JSON-serialisable), for the cache key."""
 
     @abstractmethod
     def _build_networks(
