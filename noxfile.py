@@ -25,6 +25,9 @@ nox.options.sessions = ["tests", "lint"]  # what a bare `nox` runs; reproduction
 ROOT = Path(__file__).parent
 TORCH_SPEC = "torch==2.14.1 torchvision==0.29.1"  # the release this project is tested with
 RUFF = "ruff==0.17.6"  # pinned so that lint verdicts do not change under us
+# TensorFlow and bchlib, for the SSBA encoder tooling only; training code never imports them.
+SSBA_REQUIREMENTS = "reproductions/ssba/requirements.txt"
+QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "2"}  # no oneDNN / CUDA notices on every import
 
 
 def install_torch(session: nox.Session) -> None:
@@ -51,9 +54,9 @@ def tests(session: nox.Session) -> None:
     # and that reference, and a later `pip install -e packages/abl` replaces an editable core with
     # a built copy. So: resolve and install everything non-editable first, then swap our own
     # packages for editable installs without touching their dependencies.
-    session.install(*packages, "pytest>=8")
+    session.install(*packages, "-r", SSBA_REQUIREMENTS, "pytest>=8")
     session.install("--no-deps", *[arg for path in packages for arg in ("-e", path)])
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *session.posargs, env=QUIET_TENSORFLOW)
 
 
 @nox.session
@@ -84,6 +87,17 @@ def reproduction(package: str, compared: tuple[str, ...] = ()) -> None:
         "(args after --: --preset mini|paper|..., --data-root DIR, --out DIR; see --help)."
     )
     nox.session(name=f"reproduce-{package.replace('_', '-')}")(reproduce)
+
+
+@nox.session(name="ssba-encoder")
+def ssba_encoder(session: nox.Session) -> None:
+    """Train and export the SSBA StegaStamp encoder (TensorFlow) and encode the SSBA poison the
+    reproductions read (args after --: --preset mini|paper, --encoder DIR; see --help)."""
+    install_torch(session)
+    session.install("shared", "-r", SSBA_REQUIREMENTS)
+    session.run(
+        "python", "reproductions/ssba/ssba_encoder.py", *session.posargs, env=QUIET_TENSORFLOW
+    )
 
 
 reproduction("abl")

@@ -1,4 +1,5 @@
-"""One-way layering: the core imports no method package, a method package imports only the core.
+"""One-way layering: the core imports no method package, a method package imports only the core,
+and neither imports TensorFlow (the SSBA tooling's alone).
 
 The imports are read from the source with `ast` (nothing is imported), including literal-string
 `importlib.import_module(...)` / `__import__(...)` calls. A violation is reported as
@@ -19,6 +20,8 @@ METHOD_PACKAGES = frozenset({"abl", "cbd", "trap_replace", "dst_dbr"})  # DESIGN
 # DESIGN.md "One-way layering": a method package may use these besides the stdlib and itself.
 METHOD_ALLOWED = frozenset({"unpoison", "torch", "torchvision", "numpy", "safetensors", "tqdm"})
 DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__"})
+# The SSBA encoder tooling's dependencies (reproductions/ssba): training code never imports them.
+SSBA_TOOLING_ONLY = frozenset({"tensorflow", "keras", "bchlib"})
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -57,8 +60,8 @@ def back_edges(files: Iterable[Path], allowed: Callable[[str], bool]) -> list[st
 
 
 def core_allows(name: str) -> bool:
-    """The core may import anything but a method package or the reproductions."""
-    return name not in METHOD_PACKAGES | {"reproductions"}
+    """The core may import anything but a method package, the reproductions or TensorFlow."""
+    return name not in METHOD_PACKAGES | {"reproductions"} | SSBA_TOOLING_ONLY
 
 
 def method_allows(own: str) -> Callable[[str], bool]:
@@ -97,7 +100,8 @@ def test_checker_reports_planted_back_edges(tmp_path: Path) -> None:
         "import importlib\n"
         "importlib.import_module('dst_dbr')\n"
         "import sklearn\n"
-        "__import__('abl.method')\n",
+        "__import__('abl.method')\n"
+        "import tensorflow as tf\n",
         encoding="utf-8",
     )
     assert back_edges([planted], core_allows) == [
@@ -105,16 +109,19 @@ def test_checker_reports_planted_back_edges(tmp_path: Path) -> None:
         f"{planted}:5 imports reproductions",
         f"{planted}:7 imports dst_dbr",
         f"{planted}:9 imports abl",
+        f"{planted}:10 imports tensorflow",
     ]
     assert back_edges([planted], method_allows("abl")) == [
         f"{planted}:4 imports cbd",
         f"{planted}:5 imports reproductions",
         f"{planted}:7 imports dst_dbr",
         f"{planted}:8 imports sklearn",
+        f"{planted}:10 imports tensorflow",
     ]
     assert back_edges([planted], method_allows("cbd")) == [
         f"{planted}:5 imports reproductions",
         f"{planted}:7 imports dst_dbr",
         f"{planted}:8 imports sklearn",
         f"{planted}:9 imports abl",
+        f"{planted}:10 imports tensorflow",
     ]

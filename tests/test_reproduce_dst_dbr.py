@@ -72,3 +72,16 @@ def test_paper_presets_list_pending_attacks(reproduce) -> None:
     assert cell.config["config"]["st"]["extractor_epochs"] == 200
     cifar100 = reproduce.PRESETS["paper-cifar100"]
     assert cifar100.dbr.sd.model == "resnet18-cifar100" and cifar100.dataset == "cifar100"
+
+
+def test_the_ssba_preset_is_compared_with_the_imagenet_subset_table(reproduce) -> None:
+    preset = reproduce.PRESETS["mini-ssba"]
+    assert [row.attack for row in preset.attacks] == ["ssba"]
+    assert dict(preset.attacks[0].params) == {
+        "cache": "runs/ssba/mini/poison.safetensors",
+        "encoder": "runs/ssba/mini/encoder",
+    }
+    rows = build_rows(reproduce.REPRODUCTION, preset, {})
+    paper = {(row.defense, row.metric): row.paper for row in rows}
+    assert paper[("Backdoored", "ASR")] == 99.64 and paper[("D-BR", "ASR")] == 0.09
+    assert paper[("D-BR", "CA")] == 83.77 and paper[("D-ST", "ASR")] is None

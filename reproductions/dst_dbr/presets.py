@@ -5,7 +5,9 @@ D-BR tables hold the same numbers) and ``paper-cifar100`` its CIFAR-100 table, b
 official code's settings. ``mini`` runs both methods on the bundled digits images on a CPU in
 minutes, with narrower ResNet-18s and fewer epochs (``dst_dbr.MINI_DST`` / ``MINI_DBR``);
 ``mini-learned`` does the same for the CL row, whose surrogate classifier is trained first;
-``smoke`` only checks that the machinery runs (tests).
+``mini-ssba`` for the SSBA row of the ImageNet-subset table, on digits, with the images
+``nox -s ssba-encoder`` encoded (run that first); ``smoke`` only checks that the machinery runs
+(tests).
 
 The "Backdoored" column is the model D-BR starts from, read from the D-BR run (its metrics before
 purification) rather than trained a second time.
@@ -53,6 +55,7 @@ class Preset:
     target: int = 0  # code: target_label 0
     seed: int = 0  # ours (the code seeds everything with 1000; our streams differ anyway)
     compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the claims
+    paper_dataset: str | None = None  # the paper's column, when not the dataset's own table
 
 
 # The README's CIFAR-10 rows, in its order (CL waits for the learned attacks).
@@ -106,6 +109,15 @@ MINI = Preset(
 # surrogate is trained first (WRN-16-1, 6 epochs), then D-BR and D-ST run as in ``mini``.
 MINI_LEARNED = replace(MINI, name="mini-learned", attacks=(dst_row("CL", dataset="digits"),))
 
+# The ImageNet-subset table's SSBA row on digits: the poison is read from the SSBA cache that
+# `nox -s ssba-encoder` writes to runs/ssba/mini (its own ~15 minutes), then as in ``mini``.
+MINI_SSBA = replace(
+    MINI,
+    name="mini-ssba",
+    attacks=(dst_row("SSBA", dataset="digits"),),
+    paper_dataset="ImageNet subset",
+)
+
 SMOKE = replace(
     MINI,
     name="smoke",
@@ -123,4 +135,6 @@ SMOKE = replace(
     ),
 )
 
-PRESETS = {preset.name: preset for preset in (MINI, MINI_LEARNED, PAPER, PAPER_CIFAR100, SMOKE)}
+PRESETS = {
+    preset.name: preset for preset in (MINI, MINI_LEARNED, MINI_SSBA, PAPER, PAPER_CIFAR100, SMOKE)
+}

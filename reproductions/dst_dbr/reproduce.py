@@ -4,14 +4,15 @@ paper's numbers.
     python reproductions/dst_dbr/reproduce.py                          # mini preset: digits, CPU
     python reproductions/dst_dbr/reproduce.py --preset paper --data-root ~/data --download
     python reproductions/dst_dbr/reproduce.py --preset paper-cifar100 --data-root ~/data
+    python reproductions/dst_dbr/reproduce.py --preset mini-ssba     # after nox -s ssba-encoder
 
 Each (attack, defense) cell is a job keyed by the hash of its resolved config; its TensorBoard
 logs, checkpoints and results.json live in ``<out>/cells/<key>/``, finished cells are read back
 and killed ones resume. The table goes to ``<out>/table.json`` and this folder's RESULTS.md is
 regenerated.
 
-Paper numbers (paper_tables.csv beside this file, from the README's CIFAR-10 and CIFAR-100
-tables): the code measures CA on the non-target test images, except for all-to-all attacks, where
+Paper numbers (paper_tables.csv beside this file, from the README's CIFAR-10, CIFAR-100 and
+ImageNet-subset tables; ``mini-ssba`` is compared with the last, where SSBA's row is): the code measures CA on the non-target test images, except for all-to-all attacks, where
 it uses every test image; "CA" here follows it, and CA_all and CA_nontarget are shown too.
 """
 

@@ -9,6 +9,7 @@ import torch
 import unpoison.attacks.base as attack_base
 from learned_attacks import tiny_prepared
 from PIL import Image
+from ssba_caches import inverted_ssba
 from trigger_images import constant, random_images, untouched_outside
 from unpoison.assets import read_array
 from unpoison.attacks import Attack, LabelRule, create, list_attacks
@@ -40,6 +41,9 @@ def build(request: pytest.FixtureRequest, network_cache: Path) -> Callable[[str]
             return tiny_prepared(name, network_cache)
         if name == "blend-image":
             return create(name, image=random_images(1, seed=99)[0])
+        if name == "ssba":  # its cache holds the images these tests trigger
+            images = torch.cat([images_for(name, n=4), images_for(name, n=7)])
+            return inverted_ssba(images, network_cache / "ssba")
         if ATTACKS.get(name).asset_files:
             return create(name, assets=request.getfixturevalue("assets_dir"))
         return create(name)
@@ -80,6 +84,7 @@ RULES = {
     "sig-cbd": LabelRule.CLEAN_LABEL,
     "sig-stripe": LabelRule.CLEAN_LABEL,
     "smooth": LabelRule.ALL_TO_ONE,
+    "ssba": LabelRule.ALL_TO_ONE,
     "trojan-3x3": LabelRule.ALL_TO_ONE,
     "trojan-sq": LabelRule.ALL_TO_ONE,
     "trojan-wm": LabelRule.ALL_TO_ONE,

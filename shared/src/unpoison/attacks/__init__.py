@@ -14,12 +14,13 @@ from unpoison.attacks import (  # noqa: F401  (importing a module registers its 
     latent_backdoor,
     sig,
     smooth,
+    ssba,
     trojan,
     trojan_files,
     wanet,
 )
 from unpoison.attacks.base import ATTACKS, Attack, LabelRule, create, list_attacks
-from unpoison.attacks.poison import SELECTIONS, backdoor_test_set, poison
+from unpoison.attacks.poison import SELECTIONS, backdoor_test_set, poison, select_poison
 
 __all__ = [
     "ATTACKS",
@@ -30,4 +31,5 @@ __all__ = [
     "create",
     "list_attacks",
     "poison",
+    "select_poison",
 ]

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from unpoison.attacks.base import ATTACKS
 from unpoison.attacks.gallery import Gallery, trigger_gallery
 from unpoison.attacks.learned import LearnedAttack
+from unpoison.attacks.ssba import SSBA
 from unpoison.data import list_datasets, load
 
 LABEL_HEIGHT = 14  # pixels of caption under each gallery tile (PIL's default bitmap font)
@@ -68,6 +69,11 @@ def describe(name: str) -> str:
             subsequent_indent=" " * 14,
         )
         entry += "\n" + recipe
+    if cls is SSBA:
+        entry += (
+            "\n  reads:      an SSBA cache (the images `nox -s ssba-encoder` encoded) and checks "
+            "the encoder's sha256"
+        )
     return entry
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -18,9 +17,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
+from unpoison.atomic import save_tensors_atomic
 from unpoison.attacks.base import Attack
 from unpoison.attacks.poison import content_hash
 from unpoison.data.split import Split
@@ -145,19 +145,11 @@ class LearnedAttack(Attack):
 
 def _save_networks(networks: dict[str, nn.Module], path: Path) -> None:
     tensors = {
-        f"{name}.{key}": value.detach().cpu().contiguous()
+        f"{name}.{key}": value
         for name, net in networks.items()
         for key, value in net.state_dict().items()
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, tmp, metadata={"networks": json.dumps(sorted(networks))})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_tensors_atomic(path, tensors, metadata={"networks": json.dumps(sorted(networks))})
 
 
 def _load_networks(networks: dict[str, nn.Module], path: Path) -> None:

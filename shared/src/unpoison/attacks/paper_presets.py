@@ -10,7 +10,7 @@ attacks.md §1 and §3). The same table name means different triggers in differe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -258,6 +258,21 @@ TRAP_REPLACE = PaperPoisoning(
     ),
 )
 
+
+def _ssba(preset: str, dataset: str) -> TableAttack:
+    """D-BR's SSBA row: the images the SSBA tooling (``nox -s ssba-encoder -- --preset
+    <preset>``) encoded into ``runs/ssba/<preset>`` (paths relative to the working directory),
+    with its ``mini`` encoder on digits."""
+
+    def setting(name: str) -> TableAttack:
+        folder = f"runs/ssba/{name}"
+        params = {"cache": f"{folder}/poison.safetensors", "encoder": f"{folder}/encoder"}
+        note = f"StegaStamp encoder re-trained by us on {dataset if name == preset else 'digits'}"
+        return TableAttack("ssba", _frozen(params), note=f"{note} (ISSBA's is not public)")
+
+    return replace(setting(preset), variants=_frozen({"digits": setting("mini")}))
+
+
 _DST_ATTACKS = {
     "BadNets-all2one": TableAttack(
         "badnets-grid",
@@ -272,7 +287,7 @@ _DST_ATTACKS = {
     "Blend-Kitty": TableAttack("blend-kitty", _frozen({"resize": "bilinear"})),
     "SIG": TableAttack("sig"),
     "CL": _learned("cl-dst", "the benign ResNet-18 it perturbs against is trained by us"),
-    "SSBA": _PENDING,
+    "SSBA": _ssba("paper", "imagenet-subset"),
 }
 
 DST_DBR = PaperPoisoning(

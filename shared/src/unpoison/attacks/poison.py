@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from unpoison.atomic import save_tensors_atomic
 from unpoison.attacks.base import Attack, LabelRule
 from unpoison.data.split import PoisonedSplit, Split
 
@@ -77,7 +76,7 @@ def poison(
             f"first-* selections, got {rate_base!r} with selection {selection!r}"
         )
     base = len(split) if rate_base is None else rate_base
-    is_poison = _select(split.y, attack.label_rule, rate, target, seed, selection, base)
+    is_poison = select_poison(split.y, attack.label_rule, rate, target, seed, selection, base)
     attack.check_image_shape(*split.image_shape)
 
     path = None
@@ -147,7 +146,7 @@ def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:
         )
 
 
-def _select(
+def select_poison(
     y: torch.Tensor,
     rule: LabelRule,
     rate: float,
@@ -156,7 +155,8 @@ def _select(
     selection: str,
     base: int,
 ) -> torch.Tensor:
-    """The boolean mask of the images to trigger, on the device of ``y``."""
+    """The boolean mask, on the device of ``y``, of the images ``poison`` triggers for labels
+    ``y`` (rules in the module docstring); ``rate`` is a fraction of ``base`` images."""
     if selection not in SELECTIONS:
         raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
     clean_label = rule is LabelRule.CLEAN_LABEL
@@ -213,17 +213,8 @@ def content_hash(split: Split, key: dict) -> str:
 
 
 def _save(result: PoisonedSplit, path: Path, key: dict) -> None:
-    """Write ``result`` atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {name: getattr(result, name).detach().cpu().contiguous() for name in _CACHED_FIELDS}
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, tmp, metadata={"key": json.dumps(key, sort_keys=True)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    tensors = {name: getattr(result, name) for name in _CACHED_FIELDS}
+    save_tensors_atomic(path, tensors, metadata={"key": json.dumps(key, sort_keys=True)})
 
 
 def _load(path: Path, device: torch.device) -> PoisonedSplit:

@@ -84,6 +84,12 @@ class Reproduction:
         }
         return {**source, "metrics": metrics}
 
+    def paper_dataset_for(self, preset: Any) -> str:
+        """The paper's column the preset is compared with: its own ``paper_dataset`` when it
+        sets one (a row of another table run on digits), else by its dataset."""
+        own = getattr(preset, "paper_dataset", None)
+        return own or self.paper_datasets.get(preset.dataset, preset.dataset)
+
     def poisoning_for(self, preset: Any) -> PaperPoisoning:
         """The paper's poisoning with the preset's holdout fraction, when it sets one (a mini
         preset may keep a larger share of a small dataset aside)."""
@@ -211,7 +217,7 @@ def build_rows(
 ) -> list[Row]:
     """Every printed number of the table: ours, the paper's and the verdict, row by row."""
     paper = read_paper_values(reproduction.paper_table)
-    paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
+    paper_dataset = reproduction.paper_dataset_for(preset)
     rows = []
     for attack_row in preset.attacks:
         baseline = results.get((attack_row.paper_name, reproduction.baseline))
@@ -332,7 +338,7 @@ def main(
                 results[(attack, column)] = reproduction.derived_record(record, column)
 
     rows = build_rows(reproduction, preset, results)
-    paper_dataset = reproduction.paper_datasets.get(preset.dataset, preset.dataset)
+    paper_dataset = reproduction.paper_dataset_for(preset)
     print()
     print(
         f"{reproduction.title} — preset {preset.name}: ours on {preset.dataset}, paper on "
