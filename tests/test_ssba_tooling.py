@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import torch
+from unpoison import attacks, data  # before TensorFlow (see reproductions/ssba/ssba_encoder.py)
+
+# isort: split
+import tensorflow as tf
 
 SSBA = Path(__file__).resolve().parents[1] / "reproductions" / "ssba"
 sys.path.insert(0, str(SSBA))
@@ -19,7 +22,6 @@ from saved_encoder import SavedEncoder, export_encoder  # noqa: E402
 from secret import secret_bits  # noqa: E402
 from stegastamp import build_decoder, build_encoder, hide  # noqa: E402
 from training import EncoderTraining, train_encoder  # noqa: E402
-from unpoison import attacks, data  # noqa: E402
 from unpoison.attacks.paper_presets import DST_DBR  # noqa: E402
 from unpoison.attacks.ssba import SSBA as SSBAAttack  # noqa: E402
 

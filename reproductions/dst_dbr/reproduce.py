@@ -12,8 +12,9 @@ and killed ones resume. The table goes to ``<out>/table.json`` and this folder's
 regenerated.
 
 Paper numbers (paper_tables.csv beside this file, from the README's CIFAR-10, CIFAR-100 and
-ImageNet-subset tables; ``mini-ssba`` is compared with the last, where SSBA's row is): the code measures CA on the non-target test images, except for all-to-all attacks, where
-it uses every test image; "CA" here follows it, and CA_all and CA_nontarget are shown too.
+ImageNet-subset tables; ``mini-ssba`` is compared with the last, where SSBA's row is): the code
+measures CA on the non-target test images, except for all-to-all attacks, where it uses every test
+image; "CA" here follows it, and CA_all and CA_nontarget are shown too.
 """
 
 from __future__ import annotations

@@ -27,19 +27,25 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+# unpoison (torch, torchvision) before TensorFlow: torch's triton, when first imported after
+# TensorFlow, crashes the interpreter (seen with tensorflow-cpu 2.21 and torch 2.14).
+from unpoison.cli import exit_on_bad_input
+from unpoison.data import load
+from unpoison.logging import package_versions, write_json_atomic
+
+# isort: split
 from encode_poison import write_poison_cache
 from encoder_presets import PRESETS
 from saved_encoder import export_encoder
 from training import train_encoder
-from unpoison.cli import exit_on_bad_input
-from unpoison.data import load
-from unpoison.logging import package_versions, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),

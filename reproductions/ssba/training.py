@@ -3,8 +3,9 @@
 Each step encodes a batch of cover images with a fresh Bernoulli(0.5) secret per image, adds
 Gaussian noise (sigma ``noise_std``) to the stegastamp and decodes it. The loss is the bits'
 sigmoid cross-entropy plus ``w`` times the RGB mean squared error between stegastamp and image.
-``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``,
-then ramps linearly to ``image_loss_weight`` over ``ramp_steps``. StegaStamp's perceptual (LPIPS)
+``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``
+and ``image_loss_delay`` more steps have run, then ramps linearly to ``image_loss_weight`` over
+``ramp_steps`` (BackdoorBench's schedule). StegaStamp's perceptual (LPIPS)
 and critic losses are left out: LPIPS needs pretrained weights, and both only serve invisibility
 to a human, which SSBA-as-poison does not need (BackdoorBench's encoder also uses MSE + BCE).
 """
@@ -32,7 +33,8 @@ class EncoderTraining:
     batch_size: int = 64  # BackdoorBench 64 (StegaStamp 4, for 400-px images)
     lr: float = 1e-4  # Adam, StegaStamp and BackdoorBench
     image_loss_weight: float = 10.0  # BackdoorBench's final MSE weight
-    ramp_steps: int = 1000  # spec §4.4 measurement: 1-3k
+    image_loss_delay: int = 1000  # BackdoorBench l2_loss_await
+    ramp_steps: int = 3000  # BackdoorBench l2_loss_ramp
     switch_bit_accuracy: float = 0.9  # BackdoorBench's switch rule
     noise_std: float = 0.01  # spec §4.4: a light noise layer suffices for poisoning
     secret_size: int = 100  # StegaStamp base.sh, and the 100-bit BCH("a") secret
@@ -41,6 +43,8 @@ class EncoderTraining:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.ramp_steps < 1:
             raise ValueError("steps, batch_size and ramp_steps must be positive")
+        if self.image_loss_delay < 0:
+            raise ValueError("image_loss_delay must be >= 0")
         if not 0 < self.switch_bit_accuracy < 1:
             raise ValueError("switch_bit_accuracy must be in (0, 1)")
 
@@ -105,7 +109,8 @@ def train_encoder(
         noise = rng.normal(0.0, recipe.noise_std, batch.shape).astype(np.float32)
         if switched_at is None and running > recipe.switch_bit_accuracy:
             switched_at = index
-        ramp = 0.0 if switched_at is None else min(1.0, (index - switched_at) / recipe.ramp_steps)
+        ramped = 0 if switched_at is None else index - switched_at - recipe.image_loss_delay
+        ramp = min(1.0, max(0, ramped) / recipe.ramp_steps)
         weight = recipe.image_loss_weight * ramp
         secret_loss, image_loss, bits = step(batch, secret, noise, tf.constant(weight))
         running = _RUNNING * running + (1 - _RUNNING) * float(bits)
