@@ -2,10 +2,13 @@
 definition per row, pending rows."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from reproduce_script import reproduce_script
-from unpoison.reproduction import build_rows, make_cell
+from ssba_caches import inverted_ssba
+from trigger_images import random_images
+from unpoison.reproduction import AttackRow, build_rows, make_cell
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +88,12 @@ def test_the_ssba_preset_is_compared_with_the_imagenet_subset_table(reproduce) -
     paper = {(row.defense, row.metric): row.paper for row in rows}
     assert paper[("Backdoored", "ASR")] == 99.64 and paper[("D-BR", "ASR")] == 0.09
     assert paper[("D-BR", "CA")] == 83.77 and paper[("D-ST", "ASR")] is None
+
+
+def test_an_ssba_cell_changes_with_its_cache(reproduce, tmp_path) -> None:
+    inverted_ssba(random_images(2), tmp_path)
+    params = {"cache": str(tmp_path / "cache.safetensors"), "encoder": str(tmp_path / "encoder")}
+    preset = replace(reproduce.PRESETS["mini-ssba"], attacks=(AttackRow("SSBA", "ssba", params),))
+    before = make_cell(reproduce.REPRODUCTION, preset, preset.attacks[0], "D-BR").key
+    inverted_ssba(random_images(2), tmp_path, encoder_bytes=b"retrained encoder")
+    assert make_cell(reproduce.REPRODUCTION, preset, preset.attacks[0], "D-BR").key != before

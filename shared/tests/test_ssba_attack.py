@@ -80,3 +80,15 @@ def test_poisoning_digits_with_a_cache_of_the_selected_images(tmp_path) -> None:
     assert torch.equal(poisoned.x[~picked], train.x[~picked])
     with pytest.raises(ValueError, match="not in the SSBA cache"):
         attacks.poison(train, attack, 0.1, 0, seed=1, selection="non-target")
+
+
+def test_the_input_digest_follows_the_cache_content(tmp_path) -> None:
+    """Reproduction cells key on it: a cache re-encoded by a retrained encoder is a new cell."""
+    images = random_images(2)
+    inverted_ssba(images, tmp_path)
+    params = {"cache": str(tmp_path / "cache.safetensors"), "encoder": str(tmp_path / "encoder")}
+    first = SSBA.input_digest(**params)
+    assert SSBA.input_digest(**params) == first
+    inverted_ssba(images, tmp_path, encoder_bytes=b"retrained encoder")
+    assert SSBA.input_digest(**params) != first
+    assert attacks.ATTACKS.get("badnets-grid").input_digest() is None

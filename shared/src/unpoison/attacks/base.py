@@ -82,6 +82,14 @@ class Attack(ABC):
         attack that trains networks first (``unpoison.attacks.learned``) trains them here."""
         return None
 
+    @classmethod
+    def input_digest(cls, **params: Any) -> str | None:
+        """A digest of the files this attack would read with ``params``, when their content (not
+        only their names) determines the triggers; None for attacks without such files. Run
+        caches keyed by the parameters add it, so that a rewritten file is not mistaken for the
+        old one."""
+        return None
+
     def poisoned_labels(self, y: torch.Tensor, target: int, num_classes: int) -> torch.Tensor:
         """Labels of the poisoned images whose true labels are ``y``, under this attack's rule."""
         if not 0 <= target < num_classes:

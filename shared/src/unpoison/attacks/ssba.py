@@ -74,8 +74,11 @@ def save_ssba_cache(
     save_tensors_atomic(Path(path), tensors, metadata)
 
 
-def read_ssba_cache(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """(tensors, metadata) of an SSBA cache; a clear error if it is missing or malformed."""
+def read_ssba_cache(
+    path: str | Path, tensors: bool = True
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors, metadata) of an SSBA cache, without reading the images if not ``tensors``; a
+    clear error if it is missing or malformed."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -89,8 +92,8 @@ def read_ssba_cache(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         )
         if missing:
             raise ValueError(f"{path} is not an SSBA cache: it lacks {', '.join(missing)}")
-        tensors = {name: file.get_tensor(name) for name in _FIELDS}
-    return tensors, metadata
+        read = {name: file.get_tensor(name) for name in _FIELDS} if tensors else {}
+    return read, metadata
 
 
 @register_attack
@@ -125,6 +128,12 @@ class SSBA(Attack):
 
     def _params(self) -> dict[str, Any]:
         return {"cache": self.cache, "encoder": self.encoder, "encoder_sha256": self.encoder_sha256}
+
+    @classmethod
+    def input_digest(cls, **params: Any) -> str | None:
+        """sha256 of the cache's encoder digest and description (its metadata, read alone)."""
+        _, metadata = read_ssba_cache(params["cache"], tensors=False)
+        return hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
 
     def check_image_shape(self, channels: int, height: int, width: int) -> None:
         expected = tuple(self._original.shape[1:])

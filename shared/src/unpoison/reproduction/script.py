@@ -156,6 +156,9 @@ def make_cell(reproduction: Reproduction, preset: Any, row: AttackRow, defense: 
         "defense": defense,
         "config": asdict(reproduction.defense_settings(preset, defense)[1]),
     }
+    digest = row.attack and attacks.ATTACKS.get(row.attack).input_digest(**row.params)
+    if digest is not None:  # e.g. SSBA: a re-encoded cache is a new cell
+        config["inputs"] = digest
     return Cell(row.paper_name, defense, config)
 
 
