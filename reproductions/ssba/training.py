@@ -1,12 +1,12 @@
 """Training the StegaStamp encoder and decoder on cover images (spec attacks.md §4.4, config C).
 
 Each step encodes a batch of cover images with a fresh Bernoulli(0.5) secret per image, adds
-Gaussian noise (sigma ``noise_std``) to the stegastamp and decodes it. The loss is the bits'
-sigmoid cross-entropy plus ``w`` times the RGB mean squared error between stegastamp and image.
-``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``
+Gaussian noise (sigma ``noise_std``) to ``image + residual`` and decodes it; as in StegaStamp's
+training graph, the clip to [0, 1] is left to the exported stegastamp. The loss is the bits'
+sigmoid cross-entropy plus ``w`` times the RGB mean squared error of the residual. ``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``
 and ``image_loss_delay`` more steps have run, then ramps linearly to ``image_loss_weight`` over
-``ramp_steps`` (BackdoorBench's schedule). StegaStamp's perceptual (LPIPS)
-and critic losses are left out: LPIPS needs pretrained weights, and both only serve invisibility
+``ramp_steps`` (BackdoorBench's schedule). StegaStamp's perceptual (LPIPS) and critic losses
+are left out: LPIPS needs pretrained weights, and both only serve invisibility
 to a human, which SSBA-as-poison does not need (BackdoorBench's encoder also uses MSE + BCE).
 """
 
@@ -83,7 +83,9 @@ def train_encoder(
     @tf.function
     def step(image, secret, noise, weight):
         with tf.GradientTape() as tape:
-            encoded, _ = hide(encoder, secret, image)
+            # Unclipped, as StegaStamp trains: clipping zeroes the gradient of every saturated
+            # pixel, and with the huge residuals of the secret-only phase bits then stall at ~92%.
+            encoded = image + encoder({"secret": secret, "image": image})
             logits = decoder(encoded + noise)
             secret_loss = bce(secret, logits)
             image_loss = tf.reduce_mean(tf.square(encoded - image))
