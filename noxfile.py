@@ -23,6 +23,8 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint"]  # what a bare `nox` runs; reproductions are asked for
 
 ROOT = Path(__file__).parent
+# The core's folder as pip must be given it: a bare "shared" is the unrelated PyPI package.
+CORE = "./shared"
 TORCH_SPEC = "torch==2.14.1 torchvision==0.29.1"  # the release this project is tested with
 RUFF = "ruff==0.17.6"  # pinned so that lint verdicts do not change under us
 # TensorFlow and bchlib, for the SSBA encoder tooling only; training code never imports them.
@@ -48,7 +50,7 @@ def method_packages() -> list[str]:
 def tests(session: nox.Session) -> None:
     """Run the whole test suite (or the pytest arguments after --) against editable installs."""
     install_torch(session)
-    packages = ["shared", *method_packages()]
+    packages = [CORE, *method_packages()]
     # The method packages depend on the core by a file:// reference. pip (23.2, 26.3) refuses
     # `pip install -e shared -e packages/abl` in one call as a conflict between the editable core
     # and that reference, and a later `pip install -e packages/abl` replaces an editable core with
@@ -79,7 +81,7 @@ def reproduction(package: str, compared: tuple[str, ...] = ()) -> None:
 
     def reproduce(session: nox.Session) -> None:
         install_torch(session)
-        session.install("shared", *(f"packages/{name}" for name in (package, *compared)))
+        session.install(CORE, *(f"packages/{name}" for name in (package, *compared)))
         session.run("python", f"reproductions/{package}/reproduce.py", *session.posargs)
 
     reproduce.__doc__ = (
@@ -94,7 +96,7 @@ def ssba_encoder(session: nox.Session) -> None:
     """Train and export the SSBA StegaStamp encoder (TensorFlow) and encode the SSBA poison the
     reproductions read (args after --: --preset mini|paper, --encoder DIR; see --help)."""
     install_torch(session)
-    session.install("shared", "-r", SSBA_REQUIREMENTS)
+    session.install(CORE, "-r", SSBA_REQUIREMENTS)
     session.run(
         "python", "reproductions/ssba/ssba_encoder.py", *session.posargs, env=QUIET_TENSORFLOW
     )

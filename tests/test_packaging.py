@@ -1,4 +1,5 @@
-"""`pip install packages/<method>` takes the core from this repository's shared/, not an index.
+"""`pip install packages/<method>` takes the core from this repository's shared/, not an index,
+and so do the noxfile's sessions.
 
 pip's own resolver runs in a fresh virtual environment (no system site packages) with
 `--dry-run --report`: it builds the metadata of both local packages and resolves every dependency,
@@ -9,6 +10,7 @@ would pick it (highest version); the file:// reference must not.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -52,8 +54,9 @@ def write_impostor_wheel(folder: Path) -> Path:
     return wheel
 
 
-def resolve_in_fresh_venv(tmp_path: Path, requirements: list[Path], find_links: Path) -> dict:
-    """pip's installation report for `pip install <requirements>` in a new, empty venv."""
+def resolve_in_fresh_venv(tmp_path: Path, requirements: list[Path | str], find_links: Path) -> dict:
+    """pip's installation report for `pip install <requirements>` in a new, empty venv, run from
+    the repository root."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
@@ -66,6 +69,7 @@ def resolve_in_fresh_venv(tmp_path: Path, requirements: list[Path], find_links: 
         capture_output=True,
         text=True,
         env=env,
+        cwd=ROOT,
         timeout=900,
     )
     assert result.returncode == 0, f"pip failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -75,16 +79,27 @@ def resolve_in_fresh_venv(tmp_path: Path, requirements: list[Path], find_links: 
 METHODS = sorted(path.parent.name for path in (ROOT / "packages").glob("*/pyproject.toml"))
 
 
+def noxfile_core() -> str:
+    """The requirement the noxfile's sessions install the core with (its ``CORE``)."""
+    for node in ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, "id", None) == "CORE" for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("noxfile.py defines no CORE")
+
+
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Every method package resolved together, in one fresh venv: each report item by name.
+    """Every method package and the noxfile's core requirement resolved together, in one fresh
+    venv: each report item by name.
 
     One resolution instead of one per package: a package whose core reference pointed at the
     index would still pull the impostor, which the core's checks below would see."""
     tmp_path = tmp_path_factory.mktemp("resolve")
     report = resolve_in_fresh_venv(
         tmp_path,
-        [ROOT / "packages" / package for package in METHODS],
+        [noxfile_core(), *(ROOT / "packages" / package for package in METHODS)],
         write_impostor_wheel(tmp_path / "links"),
     )
     return {item["metadata"]["name"].lower(): item for item in report["install"]}
@@ -112,3 +127,12 @@ def test_method_package_resolves_core_from_local_path(
     assert name == "unpoison-shared"
     assert url.startswith("file://")
     assert url_path(url).samefile(shared)
+
+
+@pytest.mark.slow
+def test_the_noxfile_installs_this_core_not_the_index_package_named_shared(
+    resolved: dict[str, dict],
+) -> None:
+    # A bare "shared" is an unrelated package on PyPI, which pip would install instead.
+    assert "shared" not in resolved
+    assert url_path(resolved["unpoison-shared"]["download_info"]["url"]).samefile(ROOT / "shared")

@@ -110,13 +110,15 @@ def test_the_official_frozen_export_format_loads(tmp_path: Path) -> None:
 
 def test_a_short_training_run_learns_bits_the_same_way_every_time() -> None:
     digits = data.load("digits")
-    recipe = EncoderTraining(steps=150, batch_size=32, lr=3e-4)
-    covers, held_out = _digits_nhwc(digits.train, 16), _digits_nhwc(digits.test, 16)
+    recipe = EncoderTraining(steps=200, batch_size=32, lr=3e-4)
+    covers, held_out = _digits_nhwc(digits.train), _digits_nhwc(digits.test)
     _, _, quality = train_encoder(covers, held_out, recipe, seed=0)
-    assert quality.bit_accuracy > 0.6  # chance is 0.5
-    short = EncoderTraining(steps=3, batch_size=8)
-    first, _, _ = train_encoder(covers[:32], held_out[:8], short, seed=1)
-    second, _, _ = train_encoder(covers[:32], held_out[:8], short, seed=1)
+    # 0.63 measured; chance is 0.5 with a standard deviation of 0.003 over 360 x 100 bits
+    assert quality.bit_accuracy > 0.58
+    short = EncoderTraining(steps=2, batch_size=8)
+    small, small_held_out = _digits_nhwc(digits.train, 16)[:16], _digits_nhwc(digits.test, 16)[:4]
+    first, _, _ = train_encoder(small, small_held_out, short, seed=1)
+    second, _, _ = train_encoder(small, small_held_out, short, seed=1)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         assert np.array_equal(a, b)
 

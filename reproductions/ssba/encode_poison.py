@@ -48,8 +48,8 @@ def write_poison_cache(
     encoder = SavedEncoder(encoder_dir)
     train, test = dataset.train, dataset.test
     picked = select_poison(train.y, LabelRule.ALL_TO_ONE, rate, target, seed, selection, len(train))
-    train_index = torch.flatnonzero(picked)
-    test_index = torch.flatnonzero(test.y != target)
+    train_index = picked.nonzero().flatten()
+    test_index = (test.y != target).nonzero().flatten()
     original = torch.cat([train.x[train_index], test.x[test_index]])
     secret = secret_bits()
     if encoder.secret_size != len(secret):

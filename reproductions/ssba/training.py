@@ -1,13 +1,17 @@
 """Training the StegaStamp encoder and decoder on cover images (spec attacks.md §4.4, config C).
 
 Each step encodes a batch of cover images with a fresh Bernoulli(0.5) secret per image, adds
-Gaussian noise (sigma ``noise_std``) to ``image + residual`` and decodes it; as in StegaStamp's
-training graph, the clip to [0, 1] is left to the exported stegastamp. The loss is the bits'
-sigmoid cross-entropy plus ``w`` times the RGB mean squared error of the residual. ``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``
+Gaussian noise (sigma ``noise_std``) and decodes it. Until the image loss has ramped in, the
+decoder reads ``image + residual`` unclipped, as StegaStamp's training graph does: clipping zeroes
+the gradient of every saturated pixel, and with the huge residuals of the secret-only phase bit
+accuracy then stalls near 92% on digits. Afterwards, with small residuals, it reads the clipped
+stegastamp the poison is made of, so that it learns the bits that survive the clip (ours). The
+loss is the bits' sigmoid cross-entropy plus ``w`` times the RGB mean square of the residual.
+``w`` is 0 (the secret-only phase) until the running bit accuracy passes ``switch_bit_accuracy``
 and ``image_loss_delay`` more steps have run, then ramps linearly to ``image_loss_weight`` over
-``ramp_steps`` (BackdoorBench's schedule). StegaStamp's perceptual (LPIPS) and critic losses
-are left out: LPIPS needs pretrained weights, and both only serve invisibility
-to a human, which SSBA-as-poison does not need (BackdoorBench's encoder also uses MSE + BCE).
+``ramp_steps`` (BackdoorBench's schedule). StegaStamp's perceptual (LPIPS) and critic losses are
+left out: LPIPS needs pretrained weights, and both only serve invisibility to a human, which
+SSBA-as-poison does not need (BackdoorBench's encoder also uses MSE + BCE).
 """
 
 from __future__ import annotations
@@ -81,14 +85,14 @@ def train_encoder(
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
     @tf.function
-    def step(image, secret, noise, weight):
+    def step(image, secret, noise, weight, clip):
         with tf.GradientTape() as tape:
-            # Unclipped, as StegaStamp trains: clipping zeroes the gradient of every saturated
-            # pixel, and with the huge residuals of the secret-only phase bits then stall at ~92%.
-            encoded = image + encoder({"secret": secret, "image": image})
+            residual = encoder({"secret": secret, "image": image})
+            unclipped = image + residual
+            encoded = unclipped + clip * (tf.clip_by_value(unclipped, 0.0, 1.0) - unclipped)
             logits = decoder(encoded + noise)
             secret_loss = bce(secret, logits)
-            image_loss = tf.reduce_mean(tf.square(encoded - image))
+            image_loss = tf.reduce_mean(tf.square(residual))
             loss = secret_loss + weight * image_loss
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         bits = tf.reduce_mean(
@@ -114,7 +118,10 @@ def train_encoder(
         ramped = 0 if switched_at is None else index - switched_at - recipe.image_loss_delay
         ramp = min(1.0, max(0, ramped) / recipe.ramp_steps)
         weight = recipe.image_loss_weight * ramp
-        secret_loss, image_loss, bits = step(batch, secret, noise, tf.constant(weight))
+        clip = 1.0 if ramp == 1.0 else 0.0
+        secret_loss, image_loss, bits = step(
+            batch, secret, noise, tf.constant(weight), tf.constant(clip)
+        )
         running = _RUNNING * running + (1 - _RUNNING) * float(bits)
         bar.set_postfix(
             bits=f"{running:.3f}", psnr=f"{_psnr(float(image_loss)):.1f}", refresh=False
