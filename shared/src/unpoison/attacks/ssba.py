@@ -143,10 +143,10 @@ class SSBA(Attack):
             )
 
     def _apply(self, x: torch.Tensor, train: bool) -> torch.Tensor:
-        keys = _pixel_keys(x.cpu())
-        position = torch.searchsorted(self._keys, keys).clamp(max=len(self._keys) - 1)
-        candidate = self._order[position]
-        found = (self._original[candidate] == x.cpu()).flatten(1).all(dim=1)
+        images = x.cpu()  # the cache stays on the CPU; only the result moves to x's device
+        position = torch.searchsorted(self._keys, _pixel_keys(images))
+        candidate = self._order[position.clamp(max=len(self._keys) - 1)]
+        found = (self._original[candidate] == images).flatten(1).all(dim=1)
         if not bool(found.all()):
             raise ValueError(
                 f"{int((~found).sum())} of {len(x)} images are not in the SSBA cache "
