@@ -153,7 +153,11 @@ def test_the_tool_writes_a_cache_the_core_attack_poisons_with(tmp_path: Path, ca
     assert SSBAAttack(cache=out / "poison.safetensors", encoder=out / "encoder")
 
 
-def test_a_missing_encoder_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_missing_or_unfit_encoder_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no SavedModel"):
         ssba_encoder.main(["--encoder", str(tmp_path / "none"), "--out", str(tmp_path / "out")])
+    larger = tmp_path / "issba-64px"
+    _official_format_encoder(larger, 64)
+    with pytest.raises(ValueError, match=r"\(64, 64\) images; the digits images are \(32, 32\)"):
+        ssba_encoder.main(["--encoder", str(larger), "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()

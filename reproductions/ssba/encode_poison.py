@@ -51,6 +51,12 @@ def write_poison_cache(
     train_index = picked.nonzero().flatten()
     test_index = (test.y != target).nonzero().flatten()
     original = torch.cat([train.x[train_index], test.x[test_index]])
+    height, width = train.image_shape[1:]
+    if encoder.image_shape[:2] not in ((height, width), (None, None)):
+        raise ValueError(
+            f"the encoder at {encoder_dir} takes {encoder.image_shape[:2]} images; "
+            f"the {dataset.name} images are {(height, width)}"
+        )
     secret = secret_bits()
     if encoder.secret_size != len(secret):
         raise ValueError(

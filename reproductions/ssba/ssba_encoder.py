@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 "held_out": asdict(quality),
                 "train_seconds": round(time.perf_counter() - started, 1),
             }
+            write_json_atomic(record_path, record)  # a later run reusing the encoder reads it
             print(
                 f"encoder: held-out bit accuracy {quality.bit_accuracy:.4f}, "
                 f"PSNR {quality.psnr:.2f} dB ({recipe.steps} steps)"
