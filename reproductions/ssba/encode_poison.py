@@ -16,6 +16,7 @@ import torch
 from saved_encoder import SavedEncoder
 from secret import secret_bits
 from tqdm import tqdm
+from training import to_uint8
 from unpoison.attacks import LabelRule, select_poison
 from unpoison.attacks.ssba import encoder_sha256, save_ssba_cache
 from unpoison.data import ImageDataset
@@ -29,7 +30,7 @@ def encode_images(encoder: SavedEncoder, images: torch.Tensor, secret: np.ndarra
     for batch in tqdm(images.split(BATCH), desc="encoding", unit="batch", leave=False):
         floats = batch.permute(0, 2, 3, 1).numpy().astype(np.float32) / 255.0
         stamped = encoder(np.repeat(secret[None], len(batch), axis=0), floats)["stegastamp"]
-        out.append(torch.from_numpy(np.floor(stamped * 255.0).astype(np.uint8)))
+        out.append(torch.from_numpy(to_uint8(stamped)))
     return torch.cat(out).permute(0, 3, 1, 2).contiguous()
 
 
