@@ -5,7 +5,7 @@ import json
 import pytest
 from reproduce_script import reproduce_script
 from unpoison.reproduction import build_rows
-from unpoison.reproduction.script import verdict
+from unpoison.reproduction.script import make_cell, verdict
 
 ROW_KEYS = {"dataset", "attack", "defense", "metric", "ours", "paper", "verdict"}
 
@@ -44,8 +44,18 @@ def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(repro
     rows = build_rows(reproduce.REPRODUCTION, preset, {})
     pending = {row.attack for row in rows if row.verdict == "not implemented"}
     # An implemented row is labelled "<paper name> (<our attack>)"; pending rows keep the name.
-    assert {name for name in pending if "(" not in name} == {"FC", "DFST", "CBA"}
+    assert {name for name in pending if "(" not in name} == {"FC", "DFST"}
     assert len(rows) == 10 * 2 * 3  # every attack row x {No defense, ABL} x {ASR, CA, CA_all}
+
+
+def test_the_cba_row_poisons_towards_its_own_class_and_the_others_towards_the_presets(reproduce):
+    preset = reproduce.PRESETS["mini"]
+    rows = {row.paper_name: row for row in preset.attacks}
+    targets = {
+        name: make_cell(reproduce.REPRODUCTION, preset, rows[name], "ABL").config["target"]
+        for name in ("BadNets", "CBA")
+    }
+    assert targets == {"BadNets": preset.target, "CBA": 2}
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,8 @@ MINI = Preset(
         abl_row("Dynamic", dataset="digits"),
         abl_row("CL", dataset="digits"),
         abl_row("LBA", dataset="digits"),
+        # CBA: class-0 + class-1 half mixes labelled 2, beside same-class mixes (no network).
+        abl_row("CBA"),
     ),
     no_defense=MINI_NO_DEFENSE,
     abl=MINI_VARIANT,

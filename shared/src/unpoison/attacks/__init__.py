@@ -7,6 +7,7 @@ package registers every attack module.
 from unpoison.attacks import (  # noqa: F401  (importing a module registers its attacks)
     badnets,
     blend,
+    composite,
     dynamic,
     invisible,
     kitty,

@@ -90,6 +90,35 @@ class Attack(ABC):
         old one."""
         return None
 
+    def poisoned_images(
+        self, split: Split, picked: torch.Tensor, target: int, num_classes: int, seed: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images and labels of ``split`` once the images at the positions ``picked`` (a
+        boolean mask) are poisoned: each is triggered and relabelled. An attack that builds its
+        poisoned images from several clean ones (the composite attack) overrides this."""
+        x, y = split.x.clone(), split.y.clone()
+        positions = picked.nonzero().squeeze(1)
+        x[positions] = self.apply(split.x[positions], train=True)
+        y[positions] = self.poisoned_labels(split.y[positions], target, num_classes)
+        return x, y
+
+    def backdoor_test(self, test: Split, target: int, num_classes: int) -> Split:
+        """The triggered test set the attack success rate is measured on (spec methods.md §0.4).
+
+        All-to-one and clean-label: every non-target test image with the test-time trigger,
+        labelled ``target``. All-to-all: every test image triggered, labelled
+        ``(y + 1) mod num_classes``.
+        """
+        if self.label_rule is LabelRule.ALL_TO_ALL:
+            kept = test
+            labels = self.poisoned_labels(test.y, target, num_classes)
+        else:
+            kept = test.subset(test.y != target)
+            labels = torch.full_like(kept.y, target)
+        if len(kept) == 0:
+            raise ValueError(f"the test split has no image whose label is not the target {target}")
+        return Split(x=self.apply(kept.x, train=False), y=labels)
+
     def poisoned_labels(self, y: torch.Tensor, target: int, num_classes: int) -> torch.Tensor:
         """Labels of the poisoned images whose true labels are ``y``, under this attack's rule."""
         if not 0 <= target < num_classes:

@@ -33,13 +33,15 @@ class TableAttack:
 
     ``attack`` is None while the attack is not implemented. ``variants`` holds other settings for
     other datasets (keyed by dataset name, e.g. ``"gtsrb"``); ``note`` says where a choice is our
-    reading of unclear code (spec attacks.md §5).
+    reading of unclear code (spec attacks.md §5); ``target`` overrides the paper's target class
+    for this row.
     """
 
     attack: str | None
     params: Mapping[str, Any] = field(default_factory=_frozen)
     note: str = ""
     variants: Mapping[str, TableAttack] = field(default_factory=_frozen)
+    target: int | None = None  # None: the paper's target; CBA's rule has its own class
 
     def for_dataset(self, dataset: str) -> TableAttack:
         """The setting used on ``dataset``."""
@@ -179,7 +181,13 @@ ABL = PaperPoisoning(
                 "ABL gives no LBA recipe: the latent-backdoor code's trigger optimisation on our "
                 "clean ResNet-18, then data poisoning with the patch (our reading)",
             ),
-            "CBA": _PENDING,
+            "CBA": TableAttack(
+                "cba",
+                note="ABL gives no CBA recipe: the composite code's rule 0 + 1 -> 2 and its "
+                "0.5 : 0.5 ordinary to same-class-mix ratio on a fixed poisoned set (our reading); "
+                "the row's target is 2, ASR on class-0 + class-1 test mixes",
+                target=2,
+            ),
         }
     ),
 )

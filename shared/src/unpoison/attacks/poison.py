@@ -96,11 +96,7 @@ def poison(
         if path.is_file():
             return _load(path, split.x.device)
 
-    poisoned_x = split.x.clone()
-    poisoned_y = split.y.clone()
-    picked = is_poison.nonzero().squeeze(1)
-    poisoned_x[picked] = attack.apply(split.x[picked], train=True)
-    poisoned_y[picked] = attack.poisoned_labels(split.y[picked], target, num_classes)
+    poisoned_x, poisoned_y = attack.poisoned_images(split, is_poison, target, num_classes, seed)
     result = PoisonedSplit(
         x=poisoned_x,
         y=poisoned_y,
@@ -114,21 +110,9 @@ def poison(
 
 
 def backdoor_test_set(test: Split, attack: Attack, target: int, num_classes: int) -> Split:
-    """The set on which the attack success rate is measured (spec methods.md §0.4).
-
-    All-to-one and clean-label: every non-target test image with the test-time trigger, labelled
-    ``target``. All-to-all: every test image triggered, labelled ``(y + 1) mod num_classes``.
-    """
+    """The set on which the attack success rate is measured (``Attack.backdoor_test``)."""
     _check_labels(test.y, target, num_classes)
-    if attack.label_rule is LabelRule.ALL_TO_ALL:
-        kept = test
-        labels = attack.poisoned_labels(test.y, target, num_classes)
-    else:
-        kept = test.subset(test.y != target)
-        labels = torch.full_like(kept.y, target)
-    if len(kept) == 0:
-        raise ValueError(f"the test split has no image whose label is not the target {target}")
-    return Split(x=attack.apply(kept.x, train=False), y=labels)
+    return attack.backdoor_test(test, target, num_classes)
 
 
 def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:

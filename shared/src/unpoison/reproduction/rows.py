@@ -19,6 +19,11 @@ class AttackRow:
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     rate: float | None = None  # None = the preset's poison rate
     note: str = ""  # where the trigger is our reading of unclear code
+    target: int | None = None  # None = the preset's target class
+
+    def target_or(self, preset_target: int) -> int:
+        """The row's target class: its own where it has one, else the preset's."""
+        return preset_target if self.target is None else self.target
 
     @property
     def label(self) -> str:
@@ -33,7 +38,7 @@ def paper_row(
     (spec attacks.md §3); with ``rate`` the row is named "<paper_name> @ <rate>"."""
     setting = poisoning.table_attack(paper_name, dataset)
     name = paper_name if rate is None else f"{paper_name} @ {rate:.0%}"
-    return AttackRow(name, setting.attack, setting.params, rate, setting.note)
+    return AttackRow(name, setting.attack, setting.params, rate, setting.note, setting.target)
 
 
 def select_rows(rows: Sequence[AttackRow], wanted: str | None) -> tuple[AttackRow, ...]:
