@@ -44,7 +44,7 @@ def test_paper_preset_lists_unimplemented_attacks_instead_of_dropping_them(repro
     rows = build_rows(reproduce.REPRODUCTION, preset, {})
     pending = {row.attack for row in rows if row.verdict == "not implemented"}
     # An implemented row is labelled "<paper name> (<our attack>)"; pending rows keep the name.
-    assert {name for name in pending if "(" not in name} == {"FC", "DFST"}
+    assert {name for name in pending if "(" not in name} == {"FC"}
     assert len(rows) == 10 * 2 * 3  # every attack row x {No defense, ABL} x {ASR, CA, CA_all}
 
 

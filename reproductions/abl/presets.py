@@ -65,11 +65,12 @@ MINI = Preset(
         # are triggered (1% of the set, the same as ABL's isolation ratio).
         abl_row("SIG"),
         # Learned attacks: their networks are trained on digits first (about a minute each,
-        # then cached): the input-aware generators, CL's adversarially trained surrogate, and
-        # LBA's clean surrogate with its optimised patch.
+        # then cached): the input-aware generators, CL's adversarially trained surrogate,
+        # LBA's clean surrogate with its optimised patch, and DFST's style generator.
         abl_row("Dynamic", dataset="digits"),
         abl_row("CL", dataset="digits"),
         abl_row("LBA", dataset="digits"),
+        abl_row("DFST", dataset="digits"),
         # CBA: class-0 + class-1 half mixes labelled 2, beside same-class mixes (no network).
         abl_row("CBA"),
     ),

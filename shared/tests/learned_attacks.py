@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from trigger_images import random_images
 from unpoison.attacks import create
+from unpoison.attacks.dfst import DeepFeatureSpaceTrojan
 from unpoison.attacks.dynamic import Dynamic
 from unpoison.attacks.latent_backdoor import LatentBackdoor
 from unpoison.attacks.learned import LearnedAttack
@@ -21,6 +22,10 @@ def tiny_prepared(name: str, cache_dir: Path | None, target: int = 0) -> Learned
     if isinstance(attack, Dynamic):
         attack.recipe = replace(
             attack.recipe, width=4, mask_epochs=1, joint_epochs=1, batch_size=16
+        )
+    elif isinstance(attack, DeepFeatureSpaceTrojan):
+        attack.recipe = replace(
+            attack.recipe, width=4, discriminator_width=4, epochs=1, batch_size=16
         )
     elif isinstance(attack, LatentBackdoor):
         surrogate = replace(attack.recipe.surrogate, epochs=1, batch_size=16)

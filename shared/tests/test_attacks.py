@@ -78,6 +78,7 @@ RULES = {
     "cba": LabelRule.ALL_TO_ONE,
     "cl-abl": LabelRule.CLEAN_LABEL,
     "cl-dst": LabelRule.CLEAN_LABEL,
+    "dfst": LabelRule.ALL_TO_ONE,
     "dynamic": LabelRule.ALL_TO_ONE,
     "l0-invisible": LabelRule.ALL_TO_ONE,
     "lba": LabelRule.ALL_TO_ONE,

@@ -8,6 +8,7 @@ from unpoison.attacks import (  # noqa: F401  (importing a module registers its 
     badnets,
     blend,
     composite,
+    dfst,
     dynamic,
     invisible,
     kitty,

@@ -175,7 +175,12 @@ ABL = PaperPoisoning(
                 "100 steps, adversarially trained ResNet-18) with its loader's four corners",
             ),
             "FC": _PENDING,
-            "DFST": _PENDING,
+            "DFST": _learned(
+                "dfst",
+                "ABL's DFST data are unpublished: a CycleGAN style generator trained by us on the "
+                "clean images against a synthetic sunrise light (the Weather photos are not "
+                "bundled), without DFST's detoxification (our reading)",
+            ),
             "LBA": _learned(
                 "lba",
                 "ABL gives no LBA recipe: the latent-backdoor code's trigger optimisation on our "

@@ -57,7 +57,8 @@ def _read_class_list(classes: Sequence[str] | str | Path | None, train_dir: Path
     return sorted(names)
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
+    """The image files directly in ``folder``, sorted; FileNotFoundError when there are none."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMG_EXTENSIONS)}) in {folder}")
@@ -70,7 +71,7 @@ def _read_split(split_dir: Path, classes: list[str], size: int) -> Split:
         raise FileNotFoundError(
             f"class folders missing: {', '.join(missing)}; expected layout: {LAYOUT}"
         )
-    files = [_image_files(split_dir / c) for c in classes]
+    files = [image_files(split_dir / c) for c in classes]
     y = torch.cat(
         [torch.full((len(f),), label, dtype=torch.int64) for label, f in enumerate(files)]
     )
