@@ -136,12 +136,14 @@ def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) 
 
 
 @pytest.mark.slow
-def test_mini_dynamic_backdoors_an_undefended_model_on_digits(tmp_path) -> None:
-    """The mini generators plant the backdoor: ASR >= 80% with CA within 5 points of the clean
-    mini training's 98.6 (measured with seed 0: ASR 92.5, CA_all 99.7; the generators trained
-    with seeds 1 and 2 give ASR 91.3 and 82.9)."""
+def test_shortened_mini_generators_backdoor_an_undefended_model_on_digits(tmp_path) -> None:
+    """The mini generators with their stages shortened (2 + 4 epochs instead of 5 + 10, to keep
+    the suite short) plant the backdoor: ASR >= 80% with CA within 5 points of the clean mini
+    training's 98.6 (measured with seed 0: ASR 88.8, CA_all 98.9; the full mini recipe gives ASR
+    92.5, CA_all 99.7, and with seeds 1 and 2 ASR 91.3 and 82.9)."""
     digits = data.load("digits")
     attack = attacks.create("dynamic", training="mini")
+    attack.recipe = replace(attack.recipe, mask_epochs=2, joint_epochs=4)
     attack.prepare(digits.train, target=0, num_classes=10, seed=0, cache_dir=tmp_path)
     poisoned, backdoored = train_on_poisoned_digits(attack, target=0)
     triggered = poisoned.x[poisoned.is_poison].float()
