@@ -90,7 +90,9 @@ def test_training_turns_the_generator_towards_the_styles_colours() -> None:
         return (out[:, 0] - out[:, 2]).mean().item()
 
     before = warmth()
-    config = StyleTraining(width=4, discriminator_width=4, epochs=5, batch_size=16, lr=1e-2)
+    config = StyleTraining(
+        width=4, discriminator_width=4, epochs=5, batch_size=16, steps_per_epoch=None, lr=1e-2
+    )
     train_style_generator(generator, train, sunrise_lit(images, seed=0), config)
     assert abs(before) < 0.05
     assert warmth() > 0.2
@@ -105,6 +107,8 @@ def test_dfst_checks_its_settings(tmp_path) -> None:
         attacks.create("dfst").check_image_shape(3, 30, 30)
     with pytest.raises(ValueError, match="residual_blocks"):
         StyleTraining(residual_blocks=-1)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        StyleTraining(steps_per_epoch=0)
 
 
 @pytest.mark.slow
