@@ -66,11 +66,13 @@ MINI = Preset(
         abl_row("SIG"),
         # Learned attacks: their networks are trained on digits first (about a minute each,
         # then cached): the input-aware generators, CL's adversarially trained surrogate,
-        # LBA's clean surrogate with its optimised patch, and DFST's style generator.
+        # LBA's clean surrogate with its optimised patch, DFST's style generator and FC's clean
+        # feature extractor.
         abl_row("Dynamic", dataset="digits"),
         abl_row("CL", dataset="digits"),
         abl_row("LBA", dataset="digits"),
         abl_row("DFST", dataset="digits"),
+        abl_row("FC", dataset="digits"),
         # CBA: class-0 + class-1 half mixes labelled 2, beside same-class mixes (no network).
         abl_row("CBA"),
     ),

@@ -9,6 +9,7 @@ from trigger_images import random_images
 from unpoison.attacks import create
 from unpoison.attacks.dfst import DeepFeatureSpaceTrojan
 from unpoison.attacks.dynamic import Dynamic
+from unpoison.attacks.feature_collision import FeatureCollision
 from unpoison.attacks.latent_backdoor import LatentBackdoor
 from unpoison.attacks.learned import LearnedAttack
 from unpoison.data.split import Split
@@ -27,6 +28,9 @@ def tiny_prepared(name: str, cache_dir: Path | None, target: int = 0) -> Learned
         attack.recipe = replace(
             attack.recipe, width=4, discriminator_width=4, epochs=1, batch_size=16
         )
+    elif isinstance(attack, FeatureCollision):
+        surrogate = replace(attack.recipe.surrogate, epochs=1, batch_size=16)
+        attack.recipe = replace(attack.recipe, surrogate=surrogate, samples=16, iterations=5)
     elif isinstance(attack, LatentBackdoor):
         surrogate = replace(attack.recipe.surrogate, epochs=1, batch_size=16)
         attack.recipe = replace(attack.recipe, surrogate=surrogate, samples=16, steps=2)

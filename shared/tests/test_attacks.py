@@ -22,7 +22,7 @@ SIZE = {"badnets-grid-imagenet": 64, "blend-noise-imagenet": 224}
 # Fresh noise per image and call: an image's trigger depends on its position in the batch.
 PER_CALL_NOISE = {"blend-noise"}
 # The test-time trigger differs from the training one.
-DIFFERENT_TEST_TRIGGER = {"sig", "blend-noise", "cl-dst", "lcba", "cl-abl"}
+DIFFERENT_TEST_TRIGGER = {"sig", "blend-noise", "cl-dst", "lcba", "cl-abl", "fc"}
 # No trigger of one image: the poisoned images are mixes of two (tested in test_composite).
 PAIR_MIXING = {"cba"}
 PER_IMAGE = [name for name in list_attacks() if name not in PAIR_MIXING]
@@ -80,6 +80,7 @@ RULES = {
     "cl-dst": LabelRule.CLEAN_LABEL,
     "dfst": LabelRule.ALL_TO_ONE,
     "dynamic": LabelRule.ALL_TO_ONE,
+    "fc": LabelRule.CLEAN_LABEL,
     "l0-invisible": LabelRule.ALL_TO_ONE,
     "lba": LabelRule.ALL_TO_ONE,
     "lcba": LabelRule.CLEAN_LABEL,

@@ -23,7 +23,7 @@ def test_list_names_every_attack_with_papers_and_files(capsys: pytest.CaptureFix
         for asset in ATTACKS.get(name).asset_files:
             assert asset in out
     # Learned attacks say what they train and which readings of unclear code they take.
-    assert out.count("  learned:    trains networks first") == 6
+    assert out.count("  learned:    trains networks first") == 7
     lcba = out.split("\nlcba\n")[1].split("\nsig\n")[0]
     assert "our reading" in " ".join(lcba.split())
 

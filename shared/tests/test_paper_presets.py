@@ -99,6 +99,8 @@ def test_same_table_name_means_each_papers_own_trigger() -> None:
         ("cbd", "Dynamic", "dynamic"),
         ("abl", "CL", "cl-abl"),
         ("abl", "LBA", "lba"),
+        ("abl", "DFST", "dfst"),
+        ("abl", "FC", "fc"),
         ("dst_dbr", "CL", "cl-dst"),
         ("trap_replace", "LCBA", "lcba"),
     ]:
@@ -111,9 +113,7 @@ def test_same_table_name_means_each_papers_own_trigger() -> None:
     )
 
 
-def test_pending_and_unknown_rows_and_presets_are_clear_errors() -> None:
-    with pytest.raises(ValueError, match="not implemented yet"):
-        paper_poisoning("abl").create_attack("FC", "cifar10")
+def test_unknown_rows_and_presets_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="rows: BadNets"):
         paper_poisoning("abl").table_attack("Kitty", "cifar10")
     with pytest.raises(ValueError, match="presets: abl, cbd, trap_replace, dst_dbr"):

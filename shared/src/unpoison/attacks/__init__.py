@@ -10,6 +10,7 @@ from unpoison.attacks import (  # noqa: F401  (importing a module registers its 
     composite,
     dfst,
     dynamic,
+    feature_collision,
     invisible,
     kitty,
     label_consistent,

@@ -29,8 +29,13 @@ from unpoison.attacks.base import LabelRule, register_attack
 from unpoison.attacks.four_corner import stamp_four_corners_dst, stamp_four_corners_flush
 from unpoison.attacks.learned import LearnedAttack
 from unpoison.attacks.pgd import PGDConfig, pgd_linf
-from unpoison.attacks.surrogate import SurrogateTraining, build_surrogate, train_surrogate
-from unpoison.data.augment import NO_AUGMENT, Augment
+from unpoison.attacks.surrogate import (
+    MINI_SURROGATE,
+    SurrogateTraining,
+    build_surrogate,
+    train_surrogate,
+)
+from unpoison.data.augment import Augment
 from unpoison.data.split import Split
 from unpoison.models import Normalized
 from unpoison.models.normalized import CIFAR10_NORMALIZATION
@@ -66,19 +71,10 @@ _ADVERSARIAL_SURROGATE = SurrogateTraining(
     adversarial=PGDConfig(eps=8 / 255, step=2 / 255, steps=10),
 )
 
-# mini surrogates: WRN-16-1 for 6 epochs at batch 64 (x0.1 at 4) without augmentation, as the
-# mini No-defense training on digits; the adversarial one with 3 PGD steps of 3/255 (a 16-wide
+# mini surrogates: ``MINI_SURROGATE``; the adversarial one with 3 PGD steps of 3/255 (a 16-wide
 # ResNet-18 took 7 minutes to train adversarially on 2 CPU cores).
-_MINI_SURROGATE = SurrogateTraining(
-    model="wrn-16-1",
-    epochs=6,
-    batch_size=64,
-    sgd=SGDConfig(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=False),
-    milestones=(4,),
-    augment=NO_AUGMENT,
-)
 _MINI_ADVERSARIAL_SURROGATE = replace(
-    _MINI_SURROGATE, adversarial=PGDConfig(eps=8 / 255, step=3 / 255, steps=3)
+    MINI_SURROGATE, adversarial=PGDConfig(eps=8 / 255, step=3 / 255, steps=3)
 )
 
 
@@ -172,7 +168,7 @@ class CleanLabelDST(LabelConsistent):
                 pgd_skips_normalization=True,
             ),
             "mini": LabelConsistentRecipe(
-                surrogate=replace(_MINI_SURROGATE, normalization=CIFAR10_NORMALIZATION),
+                surrogate=replace(MINI_SURROGATE, normalization=CIFAR10_NORMALIZATION),
                 pgd=PGDConfig(eps=8 / 255, step=2 / 255, steps=4, clamp=False),
                 pgd_skips_normalization=True,
             ),

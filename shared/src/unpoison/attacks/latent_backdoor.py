@@ -17,7 +17,7 @@ activations, is our reading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import torch
@@ -26,10 +26,14 @@ from torch import nn
 
 from unpoison.attacks.base import LabelRule, register_attack
 from unpoison.attacks.learned import LearnedAttack
-from unpoison.attacks.surrogate import SurrogateTraining, build_surrogate, train_surrogate
-from unpoison.data.augment import NO_AUGMENT, Augment
+from unpoison.attacks.surrogate import (
+    CLEAN_RESNET18,
+    MINI_SURROGATE,
+    SurrogateTraining,
+    build_surrogate,
+    train_surrogate,
+)
 from unpoison.data.split import Split
-from unpoison.train.optim import SGDConfig
 
 _ADAM_BETAS = (0.5, 0.9)  # code: Adam(beta_1 0.5, beta_2 0.9)
 _FEATURE_BATCH = 256  # our choice: images per forward pass while optimising
@@ -51,30 +55,9 @@ class LatentTriggerRecipe:
         return max(1, round(self.size_ratio * height))
 
 
-# The clean model the trigger is optimised on: a ResNet-18 trained on CIFAR-10 (ABL does not say
-# which; our choice, as D-ST's benign model: 200 epochs, SGD lr 0.01, x0.1 at 100 and 150).
-_PAPER_SURROGATE = SurrogateTraining(
-    model="resnet18-cifar",
-    epochs=200,
-    batch_size=128,
-    sgd=SGDConfig(lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=False),
-    milestones=(100, 150),
-    augment=Augment(crop_padding=4, flip=True),
-)
-
-# mini: WRN-16-1 for 6 epochs on digits (as every mini surrogate) and 256 optimisation images.
-_MINI = LatentTriggerRecipe(
-    surrogate=replace(
-        _PAPER_SURROGATE,
-        model="wrn-16-1",
-        epochs=6,
-        batch_size=64,
-        sgd=SGDConfig(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=False),
-        milestones=(4,),
-        augment=NO_AUGMENT,
-    ),
-    samples=256,
-)
+# The clean model the trigger is optimised on (ABL does not say which): ``CLEAN_RESNET18``; mini:
+# ``MINI_SURROGATE`` and 256 optimisation images.
+_MINI = LatentTriggerRecipe(surrogate=MINI_SURROGATE, samples=256)
 
 
 class _Pattern(nn.Module):
@@ -96,7 +79,7 @@ class LatentBackdoor(LearnedAttack):
     papers = 'ABL "LBA"'
     default_label_rule = LabelRule.ALL_TO_ONE
     recipes = MappingProxyType(
-        {"paper": LatentTriggerRecipe(surrogate=_PAPER_SURROGATE), "mini": _MINI}
+        {"paper": LatentTriggerRecipe(surrogate=CLEAN_RESNET18), "mini": _MINI}
     )
 
     def __init__(self, training: str = "paper") -> None:

@@ -45,6 +45,30 @@ class SurrogateTraining:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
+# A clean ResNet-18 trained on CIFAR-10 with D-ST's benign-model recipe (200 epochs, SGD lr 0.01,
+# x0.1 at 100 and 150, crop + flip): our choice for the attacks whose papers name no surrogate
+# (ABL's LBA and FC).
+CLEAN_RESNET18 = SurrogateTraining(
+    model="resnet18-cifar",
+    epochs=200,
+    batch_size=128,
+    sgd=SGDConfig(lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=False),
+    milestones=(100, 150),
+    augment=Augment(crop_padding=4, flip=True),
+)
+
+# Every mini surrogate on digits: WRN-16-1 for 6 epochs at batch 64 (x0.1 at 4) without
+# augmentation, as the mini No-defense training.
+MINI_SURROGATE = SurrogateTraining(
+    model="wrn-16-1",
+    epochs=6,
+    batch_size=64,
+    sgd=SGDConfig(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=False),
+    milestones=(4,),
+    augment=NO_AUGMENT,
+)
+
+
 def build_surrogate(config: SurrogateTraining, num_classes: int) -> nn.Module:
     """The untrained surrogate ``config.model``, normalised inside when
     ``config.normalization`` says so."""
