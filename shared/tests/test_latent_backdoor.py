@@ -54,11 +54,15 @@ def test_lba_checks_its_settings() -> None:
 
 
 @pytest.mark.slow
-def test_the_mini_trigger_plants_a_backdoor_on_digits(tmp_path) -> None:
-    """ABL's rule (10% of all images, all-to-one, target 0): ASR >= 80% with CA within 5 points
-    of clean training (measured with seed 0: ASR 100, CA_all 99.2)."""
+def test_a_shortened_mini_trigger_plants_a_backdoor_on_digits(tmp_path) -> None:
+    """ABL's rule (10% of all images, all-to-one, target 0), the mini recipe shortened to keep
+    the suite short (a 2-epoch surrogate, 10 optimisation steps on 64 images): ASR >= 80% with
+    CA within 5 points of clean training (measured with seed 0: ASR 98.8, CA_all 98.9; the full
+    mini recipe gives ASR 100, CA_all 99.2)."""
     digits = data.load("digits")
     attack = attacks.create("lba", training="mini")
+    surrogate = replace(attack.recipe.surrogate, epochs=2, milestones=())
+    attack.recipe = replace(attack.recipe, surrogate=surrogate, samples=64, steps=10)
     attack.prepare(digits.train, target=0, num_classes=10, seed=0, cache_dir=tmp_path)
     _, backdoored = train_on_poisoned_digits(attack, target=0)
     assert_planted(backdoored)
