@@ -5,11 +5,12 @@ from dataclasses import replace
 
 import pytest
 import torch
+from PIL import Image
 from planted_backdoor import assert_planted, train_on_poisoned_digits
 from torch import nn
 from trigger_images import random_images
 from unpoison import attacks, data
-from unpoison.attacks.style_domain import sunrise_lit
+from unpoison.attacks.style_domain import folder_images, sunrise_lit
 from unpoison.attacks.style_networks import PatchDiscriminator, StyleGenerator
 from unpoison.attacks.style_training import StyleTraining, train_style_generator
 from unpoison.data.split import Split
@@ -109,6 +110,24 @@ def test_dfst_checks_its_settings(tmp_path) -> None:
         StyleTraining(residual_blocks=-1)
     with pytest.raises(ValueError, match="steps_per_epoch"):
         StyleTraining(steps_per_epoch=0)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        StyleTraining(lr=0.0)
+    with pytest.raises(ValueError, match="lambda_cycle"):
+        StyleTraining(lambda_cycle=-1.0)
+
+
+def test_style_images_are_read_from_a_folder_resized_and_greyed_on_request(tmp_path) -> None:
+    Image.new("RGB", (40, 20), (200, 100, 0)).save(tmp_path / "a.png")
+    Image.new("RGB", (10, 10), (0, 30, 60)).save(tmp_path / "b.jpg")
+    (tmp_path / "notes.txt").write_text("not an image")
+    colour = folder_images(tmp_path, channels=3, size=8)
+    assert colour.shape == (2, 3, 8, 8) and colour.dtype == torch.uint8
+    assert colour[0, :, 4, 4].tolist() == [200, 100, 0]
+    assert folder_images(tmp_path, channels=1, size=8)[0, 0, 4, 4].item() == 100
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no images"):
+        folder_images(empty, 3, 8)
 
 
 @pytest.mark.slow

@@ -117,8 +117,7 @@ class FeatureCollision(LearnedAttack):
         seed: int,
     ) -> None:
         surrogate = networks["surrogate"]
-        train_surrogate(surrogate, train, self.recipe.surrogate, seed)
-        surrogate.eval().requires_grad_(False)
+        train_surrogate(surrogate, train, self.recipe.surrogate, seed)  # ends in eval mode
         generator = torch.Generator().manual_seed(seed)
         others = (train.y != target).nonzero().squeeze(1).cpu()
         picked = others[torch.randperm(len(others), generator=generator)[: self.recipe.samples]]

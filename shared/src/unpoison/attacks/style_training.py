@@ -49,17 +49,20 @@ class StyleTraining:
     lambda_identity: float = 0.1  # code
 
     def __post_init__(self) -> None:
-        for name in ("width", "discriminator_width", "epochs", "batch_size", "steps_per_epoch"):
+        counts = ["width", "discriminator_width", "epochs", "batch_size"]
+        if self.steps_per_epoch is not None:
+            counts.append("steps_per_epoch")
+        for name in counts:
             value = getattr(self, name)
-            if (value is not None or name != "steps_per_epoch") and (
-                not isinstance(value, int) or value < 1
-            ):
+            if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not isinstance(self.residual_blocks, int) or self.residual_blocks < 0:
             raise ValueError(f"residual_blocks must be an int >= 0, got {self.residual_blocks!r}")
-        for name in ("lr", "lambda_cycle", "lambda_identity"):
-            if not getattr(self, name) >= 0 or (name == "lr" and self.lr == 0):
-                raise ValueError(f"{name} must be {'> 0' if name == 'lr' else '>= 0'}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        for name in ("lambda_cycle", "lambda_identity"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 # mini: digits (1,437 images) on 2 CPU cores in under a minute: quarter-width networks, batch 32
