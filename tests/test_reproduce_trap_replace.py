@@ -28,7 +28,7 @@ def test_smoke_preset_trains_on_the_split_without_the_holdout(reproduce, tmp_pat
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
     assert {r["config"]["holdout"] for r in records} == {0.2}
     assert {r["config"]["selection"] for r in records} == {"first-non-target"}
-    assert "T&R Tables 1, 2 and 4" in capsys.readouterr().out
+    assert "T&R Tables 1, 2, 4 and 5" in capsys.readouterr().out
 
 
 def test_paper_presets_list_pending_attacks(reproduce) -> None:
@@ -55,3 +55,19 @@ def test_table4_runs_the_ablations_as_columns(reproduce) -> None:
     assert without.config["config"]["reconstruct"] is False
     assert without.config["config"]["replace_head"] is True
     assert kept.config["config"]["replace_head"] is False
+
+
+def test_table5_moves_the_stem_head_split_per_column(reproduce) -> None:
+    table5 = reproduce.PRESETS["table5"]
+    rows = build_rows(reproduce.REPRODUCTION, table5, {})
+    paper = {(r.attack, r.defense, r.metric): r.paper for r in rows}
+    assert paper[("Blend (blend-kitty)", "T&R 1-layer head", "ASR")] == 97.41
+    assert paper[("Smooth (smooth)", "T&R 5-layer head", "CA")] == 73.96
+    assert paper[("Blend (blend-kitty)", "T&R", "ASR")] == 10.59  # the default split: Table 1
+    splits = {
+        defense: make_cell(reproduce.REPRODUCTION, table5, table5.attacks[0], defense).config[
+            "config"
+        ]["stem_end_block"]
+        for defense in ("T&R 1-layer head", "T&R", "T&R 5-layer head")
+    }
+    assert splits == {"T&R 1-layer head": 6, "T&R": 5, "T&R 5-layer head": 4}

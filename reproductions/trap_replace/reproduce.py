@@ -4,14 +4,15 @@
     python reproductions/trap_replace/reproduce.py --preset paper --data-root ~/data --download
     python reproductions/trap_replace/reproduce.py --preset paper-gtsrb --data-root ~/data
     python reproductions/trap_replace/reproduce.py --preset table4 --data-root ~/data  # ablation
+    python reproductions/trap_replace/reproduce.py --preset table5 --data-root ~/data  # split
 
 Each (attack, defense) cell is a job keyed by the hash of its resolved config; its TensorBoard
 logs, checkpoints and results.json live in ``<out>/cells/<key>/``, finished cells are read back
 and killed ones resume. The table goes to ``<out>/table.json`` and this folder's RESULTS.md is
 regenerated.
 
-Paper numbers (paper_tables.csv beside this file, from T&R's Tables 1, 2 and 4): T&R reports CA on
-the whole clean test set, so "CA" here is CA_all; CA_nontarget is shown too. Every column trains
+Paper numbers (paper_tables.csv beside this file, from T&R's Tables 1, 2, 4 and 5): T&R reports CA
+on the whole clean test set, so "CA" here is CA_all; CA_nontarget is shown too. Every column trains
 on the poisoned training set without the defender's clean holdout (its last 5%; 20% in the mini
 preset); only T&R uses the holdout, to train its new head.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 import abl
 import trap_replace
-from presets import ABLATIONS, PRESETS, Preset
+from presets import PRESETS, VARIANTS, Preset
 from unpoison.attacks.paper_presets import TRAP_REPLACE as TR_POISONING
 from unpoison.cli import exit_on_bad_input
 from unpoison.reproduction import Defense, Reproduction, method_defense, no_defense
@@ -39,15 +40,16 @@ def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
         return no_defense(preset.no_defense), preset.no_defense
     if defense == "ABL":
         return method_defense(abl.run, preset.abl), preset.abl
-    config = replace(preset.trap_replace, **ABLATIONS.get(defense, {}))
+    config = replace(preset.trap_replace, **VARIANTS.get(defense, {}))
     return method_defense(trap_replace.run, config), config
 
 
 REPRODUCTION = Reproduction(
     name="trap-replace",
-    title="T&R Tables 1, 2 and 4",
+    title="T&R Tables 1, 2, 4 and 5",
     description="Reproduce Trap and Replace Tables 1-2 (attack x {No defense, ABL, T&R} x "
-    "{ASR, CA}) and Table 4 (T&R without reconstruction or head replacement), printed beside "
+    "{ASR, CA}), Table 4 (T&R without reconstruction or head replacement) and Table 5 (the "
+    "stem/head split), printed beside "
     "the paper's numbers with a verdict per cell.",
     poisoning=TR_POISONING,
     paper_table=HERE / "paper_tables.csv",

@@ -53,6 +53,35 @@ def test_qualitative_verdicts_follow_the_bounds() -> None:
     assert qualitative_verdict("CBD", "CA", 95.9, 99.0) == "NOT reproduced (drop 3.1 > 3)"
 
 
+def test_a_defense_the_paper_shows_failing_is_expected_to_leave_the_backdoor() -> None:
+    # T&R Table 4, "w/o head replacement" on Trojan-WM: paper ASR 99.81
+    assert qualitative_verdict("T&R w/o head", "ASR", 10.5, None, paper=99.81).startswith(
+        "reproduced"
+    )
+    assert qualitative_verdict("T&R w/o head", "ASR", 10.0, None, paper=99.81).startswith("NOT")
+    # a paper value under the bar keeps the usual claim (T&R's Trojan-WM: 12.66)
+    assert qualitative_verdict("T&R", "ASR", 10.5, None, paper=12.66).startswith("NOT")
+    assert qualitative_verdict("T&R", "ASR", 0.3, None, paper=12.66).startswith("reproduced")
+
+
+def test_a_clean_accuracy_drop_the_paper_shows_sets_the_budget() -> None:
+    # T&R Table 5, the 5-layer head on Blend: the paper's CA 74.99 under No defense's 88.95
+    verdict = qualitative_verdict(
+        "T&R 5-layer head", "CA", 93.9, 99.4, max_ca_drop=5.0, paper=74.99, paper_baseline_ca=88.95
+    )
+    assert verdict == "reproduced (drop 5.5 <= 14.0, the paper's)"
+    assert qualitative_verdict(
+        "T&R 5-layer head", "CA", 85.0, 99.4, max_ca_drop=5.0, paper=74.99, paper_baseline_ca=88.95
+    ).startswith("NOT reproduced (drop 14.4 > 14.0")
+    # a paper drop within the budget leaves the budget as it is
+    assert (
+        qualitative_verdict(
+            "T&R", "CA", 94.0, 99.4, max_ca_drop=5.0, paper=84.42, paper_baseline_ca=88.36
+        )
+        == "NOT reproduced (drop 5.4 > 5)"
+    )
+
+
 def test_numeric_verdicts() -> None:
     assert numeric_verdict("CBD", "ASR", 4.0, 1.06) == "reproduced"
     assert numeric_verdict("CBD", "ASR", 0.5, 16.0) == "better than paper"

@@ -200,6 +200,7 @@ def verdict(
     baseline_ca: float,
     max_ca_drop: float = MAX_CA_DROP,
     baseline: str = BASELINE,
+    paper_baseline_ca: float | None = None,
 ) -> str:
     """Paper vs ours for one number: qualitative for a mini preset, numeric for the paper's."""
     if metric == TIME_METRIC:
@@ -210,7 +211,14 @@ def verdict(
         return "not in paper"
     if preset.compare == "qualitative":
         return qualitative_verdict(
-            defense, metric, ours, baseline_ca, baseline, max_ca_drop=max_ca_drop
+            defense,
+            metric,
+            ours,
+            baseline_ca,
+            baseline,
+            max_ca_drop=max_ca_drop,
+            paper=paper,
+            paper_baseline_ca=paper_baseline_ca,
         )
     return numeric_verdict(defense, metric, ours, paper, baseline)
 
@@ -228,6 +236,14 @@ def build_rows(
             record = results.get((attack_row.paper_name, defense))
             done = record is not None and baseline is not None
             paper_defense = reproduction.paper_defense(defense)
+            paper_baseline_ca = paper.get(
+                (
+                    paper_dataset,
+                    attack_row.paper_name,
+                    reproduction.paper_defense(reproduction.baseline),
+                    "CA",
+                )
+            )
             numbers = {
                 metric: (
                     record["metrics"][reproduction.metric_key(metric, attack_row)]
@@ -256,6 +272,7 @@ def build_rows(
                         baseline["metrics"][reproduction.metric_key("CA", attack_row)],
                         reproduction.max_ca_drop,
                         reproduction.baseline,
+                        paper_baseline_ca,
                     )
                     if ours is not None
                     else NOT_IMPLEMENTED

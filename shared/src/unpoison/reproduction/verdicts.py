@@ -5,6 +5,9 @@ from __future__ import annotations
 # Qualitative claims of the mini presets (the papers' results, at digits scale). Our choice.
 MIN_BACKDOOR_ASR = 90.0  # the undefended model must be backdoored
 MAX_DEFENDED_ASR = 10.0  # the defense must remove the backdoor
+# ... unless the paper's own number is above this: then the paper shows the backdoor surviving
+# (an ablation, a failing split) and that is the claim to reproduce.
+SURVIVING_PAPER_ASR = 50.0
 MAX_CA_DROP = 3.0  # ... at a small cost in clean accuracy
 # Numeric comparison (paper presets): within this many points counts as reproduced. Our choice.
 TOLERANCE = {"ASR": 5.0, "CA": 2.0}
@@ -17,15 +20,28 @@ def qualitative_verdict(
     baseline_ca: float | None,
     baseline: str = "No defense",
     max_ca_drop: float = MAX_CA_DROP,
+    paper: float | None = None,
+    paper_baseline_ca: float | None = None,
 ) -> str:
     """The mini presets' verdict: the baseline is backdoored, the defense removes the backdoor
-    and keeps clean accuracy within ``max_ca_drop`` points of the baseline's (``baseline_ca``)."""
+    and keeps clean accuracy within ``max_ca_drop`` points of the baseline's (``baseline_ca``).
+
+    The paper's own numbers (``paper``, and ``paper_baseline_ca`` for the baseline's CA) refine
+    the claim where the paper shows a column failing: an ASR above SURVIVING_PAPER_ASR means the
+    backdoor survives (ours must stay above MAX_DEFENDED_ASR), and a CA drop larger than
+    ``max_ca_drop`` is the budget instead (Table 5 of T&R: a bigger head costs 14 points)."""
     if metric == "ASR" and defense == baseline:
         ok = ours >= MIN_BACKDOOR_ASR
         return (
             f"reproduced (>= {MIN_BACKDOOR_ASR:g})"
             if ok
             else f"NOT reproduced (< {MIN_BACKDOOR_ASR:g})"
+        )
+    if metric == "ASR" and paper is not None and paper > SURVIVING_PAPER_ASR:
+        return (
+            f"reproduced (> {MAX_DEFENDED_ASR:g}: survives, as in the paper)"
+            if ours > MAX_DEFENDED_ASR
+            else f"NOT reproduced (<= {MAX_DEFENDED_ASR:g}; the paper's survives)"
         )
     if metric == "ASR":
         ok = ours <= MAX_DEFENDED_ASR
@@ -37,9 +53,14 @@ def qualitative_verdict(
     if defense == baseline:
         return "reference"
     drop = (baseline_ca or 0.0) - ours
+    budget = f"{max_ca_drop:g}"
+    if paper is not None and paper_baseline_ca is not None:
+        paper_drop = paper_baseline_ca - paper
+        if paper_drop > max_ca_drop:
+            max_ca_drop, budget = paper_drop, f"{paper_drop:.1f}, the paper's"
     if drop <= max_ca_drop:
-        return f"reproduced (drop {drop:.1f} <= {max_ca_drop:g})"
-    return f"NOT reproduced (drop {drop:.1f} > {max_ca_drop:g})"
+        return f"reproduced (drop {drop:.1f} <= {budget})"
+    return f"NOT reproduced (drop {drop:.1f} > {budget})"
 
 
 def numeric_verdict(
