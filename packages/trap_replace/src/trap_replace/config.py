@@ -93,9 +93,10 @@ MINI_VARIANT = replace(
     #   weight  1000: 0.0 / 93.3
     # At 500, badnets-grid ends at 0.0 / 95.0. Other knobs left blend-kitty at ASR 100: trap lr
     # 1e-3, 3 trap epochs, the stem split after block 4 or 6, and crop in stage 1.
-    # Not robust across seeds. With seed 1, blend-kitty ends at 91.6 / 92.5 at weight 500, at
-    # 70.7 / 91.9 at 700, and at 22.1 / 93.6 at 1000 with 12 trap epochs (badnets-grid at 500:
-    # 0.0 / 92.8).
+    # Not robust across seeds: at weight 500, blend-kitty ends at 6.2 / 95.8 (seed 0),
+    # 91.6 / 92.5 (seed 1), 73.5 / 91.9 (seed 2) and 1.9 / 92.8 (seed 3). With seed 1 it ends at
+    # 70.7 / 91.9 at weight 700, and at 22.1 / 93.6 at 1000 with 12 trap epochs. Badnets-grid at
+    # 500 with seed 1: 0.0 / 92.8.
     reconstruction_weight=500.0,
     # 30 epochs at batch 32 on the holdout (9 steps each); the code's lr 0.03 kept.
     replace_epochs=30,
