@@ -49,8 +49,7 @@ REPRODUCTION = Reproduction(
     title="T&R Tables 1, 2, 4 and 5",
     description="Reproduce Trap and Replace Tables 1-2 (attack x {No defense, ABL, T&R} x "
     "{ASR, CA}), Table 4 (T&R without reconstruction or head replacement) and Table 5 (the "
-    "stem/head split), printed beside "
-    "the paper's numbers with a verdict per cell.",
+    "stem/head split), printed beside the paper's numbers with a verdict per cell.",
     poisoning=TR_POISONING,
     paper_table=HERE / "paper_tables.csv",
     # digits stands in for CIFAR-10 in the mini preset

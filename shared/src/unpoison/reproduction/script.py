@@ -232,18 +232,18 @@ def build_rows(
     rows = []
     for attack_row in preset.attacks:
         baseline = results.get((attack_row.paper_name, reproduction.baseline))
+        paper_baseline_ca = paper.get(
+            (
+                paper_dataset,
+                attack_row.paper_name,
+                reproduction.paper_defense(reproduction.baseline),
+                "CA",
+            )
+        )
         for defense in preset.defenses:
             record = results.get((attack_row.paper_name, defense))
             done = record is not None and baseline is not None
             paper_defense = reproduction.paper_defense(defense)
-            paper_baseline_ca = paper.get(
-                (
-                    paper_dataset,
-                    attack_row.paper_name,
-                    reproduction.paper_defense(reproduction.baseline),
-                    "CA",
-                )
-            )
             numbers = {
                 metric: (
                     record["metrics"][reproduction.metric_key(metric, attack_row)]
