@@ -4,6 +4,7 @@ import json
 
 import pytest
 from reproduce_script import reproduce_script
+from unpoison.models.precision import resolve_precision
 from unpoison.reproduction import build_rows, make_cell
 
 
@@ -34,6 +35,8 @@ def test_smoke_preset_writes_the_table_with_the_time_overhead(reproduce, tmp_pat
     assert {r["metrics"]["ca_all"] for r in records} == {
         cells[(d, "CA")]["ours"] for d in ("No defense", "CBD")
     }
+    # CBD's presets train in bf16 where the CPU computes it natively, and say so per cell.
+    assert {r["config"]["precision"] for r in records} == {resolve_precision("auto", "cpu")}
     assert "CBD Tables 1-3" in capsys.readouterr().out
     assert reproduce.main(args) == 0
     assert capsys.readouterr().out.count("cached") == 2
@@ -55,3 +58,7 @@ def test_paper_presets_list_pending_attacks_and_both_cbd_variants(reproduce) -> 
     ]
     cell = make_cell(reproduce.REPRODUCTION, rates, rates.attacks[1], "CBD + MI")
     assert cell.config["rate"] == 0.05 and cell.config["config"]["disentangle"] is True
+    # The precision is part of a cell's key; fp32, the default, adds nothing to it.
+    bf16 = make_cell(reproduce.REPRODUCTION, rates, rates.attacks[1], "CBD + MI", "bf16")
+    assert "precision" not in cell.config and bf16.config["precision"] == "bf16"
+    assert bf16.key != cell.key

@@ -6,6 +6,7 @@ import json
 import platform
 
 import torch
+from unpoison.models.precision import native_bf16
 from unpoison.report import (
     NOT_IMPLEMENTED,
     Row,
@@ -98,3 +99,7 @@ def test_hardware_summary_names_threads_and_versions() -> None:
     assert f"torch {torch.__version__}" in summary
     assert f"Python {platform.python_version()}" in summary
     assert summary.endswith(platform.system())
+    # bf16 runs are only fast where the hardware has it, so the line says which it is
+    assert ("with native bf16" in summary) == native_bf16(
+        "cuda" if torch.cuda.is_available() else "cpu"
+    )

@@ -19,7 +19,7 @@ def test_help_explains_the_command() -> None:
         [sys.executable, "-m", "cbd", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "Causality-inspired Backdoor Defense" in " ".join(out.split())  # argparse wraps lines
-    for flag in ("--dataset", "--attack", "--rate", "--target", "--disentangle", "--mini"):
+    for flag in ("--dataset", "--attack", "--rate", "--target", "--disentangle", "--precision"):
         assert flag in out
     assert "--resume" in out
 
@@ -38,8 +38,9 @@ def test_options_override_the_config() -> None:
 def test_a_short_run_writes_results_and_tensorboard_logs(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["--out", str(out), "--device", "cpu", "--batch-size", "256", "--disentangle", *SHORT]
-    assert main(args) == 0
+    assert main([*args, "--precision", "bf16"]) == 0
     record = json.loads((out / "results.json").read_text())
+    assert record["config"]["precision"] == "bf16"
     assert record["config"]["attack"]["name"] == "badnets-grid"
     assert record["config"]["selection"] == "all"
     assert record["config"]["cbd"]["clean_epochs"] == 1

@@ -18,6 +18,11 @@ from unpoison.attacks import Attack
 from unpoison.attacks.learned import default_network_cache
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.logging import TensorBoardLogger, write_results
+from unpoison.models.precision import (
+    add_precision_argument,
+    compute_precision,
+    resolve_precision,
+)
 from unpoison.train import resolve_device, seed_everything
 
 
@@ -81,9 +86,10 @@ def add_data_arguments(
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
-    """``--seed --device --out --resume``; ``out`` is the default output folder."""
+    """``--seed --device --precision --out --resume``; ``out`` is the default output folder."""
     parser.add_argument("--seed", type=int, default=0, help="seed of poisoning and training")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: auto)")
+    add_precision_argument(parser, default="fp32", says="fp32")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default: {out})")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
@@ -170,27 +176,33 @@ def run_method(
     """
     checkpoints = checkpoint_dir(args)
     device = resolve_device(args.device)
+    precision = resolve_precision(args.precision, device)
     seed_everything(args.seed)
     inputs = load_poisoned(args, device)
     logger = TensorBoardLogger(args.out)
     holdout = {} if inputs.holdout is None else {"holdout": inputs.holdout}
-    result = run(
-        inputs.poisoned,
-        num_classes=inputs.dataset.num_classes,
-        config=config,
-        test=inputs.dataset.test.to(device),
-        backdoor_test=inputs.backdoor_test,
-        target=args.target,
-        seed=args.seed,
-        device=device,
-        logger=logger,
-        checkpoint_dir=checkpoints,
-        **holdout,
-    )
+    with compute_precision(precision):
+        result = run(
+            inputs.poisoned,
+            num_classes=inputs.dataset.num_classes,
+            config=config,
+            test=inputs.dataset.test.to(device),
+            backdoor_test=inputs.backdoor_test,
+            target=args.target,
+            seed=args.seed,
+            device=device,
+            logger=logger,
+            checkpoint_dir=checkpoints,
+            **holdout,
+        )
     logger.close()
     path = write_results(
         args.out,
-        config={**poisoning_record(args, inputs.attack), name: asdict(config)},
+        config={
+            **poisoning_record(args, inputs.attack),
+            "precision": precision,
+            name: asdict(config),
+        },
         seed=args.seed,
         metrics=result.metrics,
         stage_seconds=result.stage_seconds,

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from unpoison.logging import write_json_atomic
+from unpoison.models.precision import native_bf16
 
 NOT_IMPLEMENTED = "not implemented"
 
@@ -82,12 +83,15 @@ def format_markdown(rows: list[Row]) -> str:
 
 
 def hardware_summary() -> str:
-    """One line naming the processor or GPU, the core count and the torch version."""
+    """One line naming the processor or GPU (and whether it computes bf16 natively), the core
+    count and the torch version."""
     device = (
         torch.cuda.get_device_name(0)
         if torch.cuda.is_available()
         else f"CPU ({platform.processor() or platform.machine()})"
     )
+    if native_bf16("cuda" if torch.cuda.is_available() else "cpu"):
+        device += " with native bf16"
     return (
         f"{device}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
         f"Python {platform.python_version()}, {platform.system()}"

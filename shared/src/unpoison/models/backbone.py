@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
+from unpoison.models.precision import feature_autocast, full_precision
+
 
 class Backbone(nn.Module, ABC):
     """An image classifier split into a feature extractor and a linear head ``fc``.
@@ -14,6 +16,8 @@ class Backbone(nn.Module, ABC):
     Input is float images in [0, 1], shape [N, 3, H, W]; no normalisation happens inside the
     model. ``forward_features`` returns the pooled penultimate features [N, feature_dim],
     ``forward_head`` maps them to logits [N, num_classes], and ``forward`` composes the two.
+    A subclass implements ``compute_features``; ``forward_features`` runs it in the precision of
+    ``unpoison.models.precision.compute_precision`` and returns full-precision features.
     """
 
     def __init__(self, feature_dim: int, num_classes: int) -> None:
@@ -25,8 +29,13 @@ class Backbone(nn.Module, ABC):
         self.fc = nn.Linear(feature_dim, num_classes)
 
     @abstractmethod
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def compute_features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled penultimate features [N, feature_dim] of images [N, 3, H, W] in [0, 1]."""
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``compute_features`` in the current compute precision; bf16 results come back fp32."""
+        with feature_autocast(x.device.type):
+            return full_precision(self.compute_features(x))
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """Logits [N, num_classes] from features [N, feature_dim]."""

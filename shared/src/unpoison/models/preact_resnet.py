@@ -65,7 +65,7 @@ class PreActResNet(Backbone):
             in_channels = width
         self.stages = nn.Sequential(*stages)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def compute_features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_images(x)
         return self.stages(self.conv1(x)).mean(dim=(2, 3))
 

@@ -98,7 +98,7 @@ class CifarResNet(Backbone):
                 if isinstance(module, nn.Conv2d):
                     nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def compute_features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_images(x)
         stem = self.max_pool(F.relu(self.bn1(self.conv1(x))))
         return self.stages(stem).mean(dim=(2, 3))

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpoison.models.backbone import Backbone
+from unpoison.models.precision import feature_autocast, full_precision
 from unpoison.models.registry import MODELS
 
 LEAKY_SLOPE = 0.1  # T&R code
@@ -132,21 +133,24 @@ class TrapWideResNet(Backbone):
         return [*self.blocks[self.stem_end_block :], self.bn, self.fc]
 
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
-        """The stem's output: 32x16x16 (stem 4) or 64x8x8 (stem 5, 6) for 32x32 input."""
+        """The stem's output: 32x16x16 (stem 4) or 64x8x8 (stem 5, 6) for 32x32 input, fp32,
+        computed in the current compute precision (as are the head's features)."""
         self.check_images(x)
-        out = self.conv1(x)
-        for block in self.blocks[: self.stem_end_block]:
-            out = block(out)
-        return out
+        with feature_autocast(x.device.type):
+            out = self.conv1(x)
+            for block in self.blocks[: self.stem_end_block]:
+                out = block(out)
+            return full_precision(out)
 
     def forward_head_features(self, stem_out: torch.Tensor) -> torch.Tensor:
         """Pooled features [N, 64] from the stem's output."""
-        out = stem_out
-        for block in self.blocks[self.stem_end_block :]:
-            out = block(out)
-        return F.leaky_relu(self.bn(out), LEAKY_SLOPE).mean(dim=(2, 3))
+        with feature_autocast(stem_out.device.type):
+            out = stem_out
+            for block in self.blocks[self.stem_end_block :]:
+                out = block(out)
+            return full_precision(F.leaky_relu(self.bn(out), LEAKY_SLOPE).mean(dim=(2, 3)))
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def compute_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head_features(self.forward_stem(x))
 
     def head_parameters(self) -> list[nn.Parameter]:

@@ -53,7 +53,7 @@ class WideResNet(Backbone):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         nn.init.zeros_(self.fc.bias)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def compute_features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_images(x)
         return F.relu(self.bn(self.groups(self.conv1(x)))).mean(dim=(2, 3))
 

@@ -27,6 +27,7 @@ from unpoison.attacks.learned import default_network_cache
 from unpoison.attacks.paper_presets import PaperPoisoning
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.logging import TensorBoardLogger, write_results
+from unpoison.models.precision import compute_precision
 from unpoison.train import Checkpointer, NoDefenseConfig, seed_everything, train_no_defense
 
 
@@ -130,11 +131,14 @@ def run_defense_cell(
     train: Defense,
     record: Mapping[str, Any],
     packages: tuple[str, ...] = (),
+    precision: str = "fp32",
 ) -> None:
     """Poison ``dataset``, train one defense on it and write ``folder/results.json``.
 
     ``record`` (the preset's settings of this cell) goes into results.json beside the poisoning;
-    ``packages`` names the method distributions whose versions are recorded.
+    ``packages`` names the method distributions whose versions are recorded. The defense trains
+    with its backbones in ``precision`` (``unpoison.models.precision``); poisoning, including any
+    network an attack trains, stays in fp32.
     """
     seed_everything(seed)
     attack.prepare(
@@ -161,7 +165,8 @@ def run_defense_cell(
         device,
     )
     logger = TensorBoardLogger(folder)
-    metrics, stage_seconds = train(data, logger, folder / "checkpoints")
+    with compute_precision(precision):
+        metrics, stage_seconds = train(data, logger, folder / "checkpoints")
     logger.hparams(
         {"attack": attack.name, "defense": defense, "rate": rate},
         {k: v for k, v in metrics.items() if k in ("asr", "ca_all", "ca_nontarget")},
@@ -175,6 +180,7 @@ def run_defense_cell(
         "holdout": poisoning.holdout,
         "target": target,
         "defense": defense,
+        "precision": precision,
     }
     write_results(
         folder,

@@ -2,10 +2,10 @@
 
 A script describes its paper once, as a ``Reproduction`` (the paper's table, its poisoning rules,
 how each defense column is trained), and its presets (``name``, ``dataset``, ``attacks``,
-``defenses``, ``rate``, ``target``, ``seed``, ``compare``); ``main`` does the rest: it checks the
-inputs before any training, runs or reads back every (attack row, defense) cell, prints the table
-with a verdict per number, writes ``<out>/table.json`` and regenerates the preset's section of the
-script's RESULTS.md.
+``defenses``, ``rate``, ``target``, ``seed``, ``compare``, ``precision``); ``main`` does the
+rest: it checks the inputs before any training, runs or reads back every (attack row, defense)
+cell, prints the table with a verdict per number, writes ``<out>/table.json`` and regenerates the
+preset's section of the script's RESULTS.md.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 
 from unpoison import attacks, data
 from unpoison.attacks.paper_presets import PaperPoisoning
+from unpoison.models.precision import add_precision_argument, resolve_precision
 from unpoison.report import (
     NOT_IMPLEMENTED,
     Row,
@@ -41,6 +42,10 @@ TIME_METRIC = "time +%"  # a defense's training time over No defense's on the sa
 PAPER_TIME_METRIC = "train_time_increase_pct"  # its name in the paper-table CSVs
 TIME_TOLERANCE = 5.0  # points of percent; our choice
 MetricKey = str | Callable[[AttackRow], str]
+PRECISION_NOTES = {
+    "fp32": "Backbones in fp32.",
+    "bf16": "Backbones in bf16 autocast (heads, losses and optimizer state in fp32).",
+}
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ def add_reproduction_arguments(
     )
     parser.add_argument("--seed", type=int, help="seed of poisoning and training")
     parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
+    add_precision_argument(parser, default=None, says="the preset's")
     parser.add_argument(
         "--out", type=Path, help=f"output folder (default: runs/reproduce-{name}/<preset>)"
     )
@@ -143,8 +149,11 @@ def resolve_preset(presets: Mapping[str, Any], args: argparse.Namespace) -> Any:
     return preset
 
 
-def make_cell(reproduction: Reproduction, preset: Any, row: AttackRow, defense: str) -> Cell:
-    """The cell of ``row`` x ``defense``, keyed by everything that determines its result."""
+def make_cell(
+    reproduction: Reproduction, preset: Any, row: AttackRow, defense: str, precision: str = "fp32"
+) -> Cell:
+    """The cell of ``row`` x ``defense`` trained in ``precision`` ("fp32" or "bf16"), keyed by
+    everything that determines its result."""
     config = {
         "dataset": preset.dataset,
         "attack": row.attack,
@@ -156,6 +165,8 @@ def make_cell(reproduction: Reproduction, preset: Any, row: AttackRow, defense: 
         "defense": defense,
         "config": asdict(reproduction.defense_settings(preset, defense)[1]),
     }
+    if precision != "fp32":  # fp32, the default, adds nothing to the key
+        config["precision"] = precision
     digest = row.attack and attacks.ATTACKS.get(row.attack).input_digest(**row.params)
     if digest is not None:  # e.g. SSBA: a re-encoded cache is a new cell
         config["inputs"] = digest
@@ -171,8 +182,10 @@ def run_cell(
     folder: Path,
     device: torch.device,
     assets: Path | None,
+    precision: str = "fp32",
 ) -> None:
-    """Poison with the paper's rules, train one defense column and write the cell's results."""
+    """Poison with the paper's rules, train one defense column (its backbones in ``precision``)
+    and write the cell's results."""
     attack = attacks.create(row.attack, assets=assets, **row.params)
     train, config = reproduction.defense_settings(preset, defense)
     run_defense_cell(
@@ -188,6 +201,7 @@ def run_cell(
         train=train,
         record={"preset": preset.name, "dataset": preset.dataset, "defense_config": asdict(config)},
         packages=reproduction.packages,
+        precision=precision,
     )
 
 
@@ -327,6 +341,7 @@ def main(
     preset = resolve_preset(presets, args)
     out = args.out or Path(f"runs/reproduce-{reproduction.name}") / preset.name
     device = resolve_device(args.device)
+    precision = resolve_precision(args.precision or preset.precision, device)
     # Fail before any training on a missing dataset, trigger file or an unknown attack.
     dataset = data.load(preset.dataset, root=args.data_root, download=args.download)
     for row in preset.attacks:
@@ -339,7 +354,7 @@ def main(
         if column in preset.defenses and source not in trained:
             raise ValueError(f"column {column!r} is read from {source!r}: run that column too")
     cells = [
-        make_cell(reproduction, preset, row, defense)
+        make_cell(reproduction, preset, row, defense, precision)
         for row in preset.attacks
         if row.attack
         for defense in trained
@@ -347,7 +362,9 @@ def main(
 
     def run(cell: Cell, folder: Path) -> None:
         row = rows_by_name[cell.attack]
-        run_cell(reproduction, preset, row, cell.defense, dataset, folder, device, args.assets)
+        run_cell(
+            reproduction, preset, row, cell.defense, dataset, folder, device, args.assets, precision
+        )
 
     began = time.perf_counter()
     results, compute_seconds = run_cells(cells, out, run, fresh=args.fresh)
@@ -362,7 +379,8 @@ def main(
     print()
     print(
         f"{reproduction.title} — preset {preset.name}: ours on {preset.dataset}, paper on "
-        f"{paper_dataset}; CA = {_describe_key(reproduction.metrics['CA'])}"
+        f"{paper_dataset}; CA = {_describe_key(reproduction.metrics['CA'])}; "
+        f"backbones in {precision}"
     )
     print(textwrap.fill(reproduction.describe(preset), width=100))
     print(format_text(rows))
@@ -376,6 +394,8 @@ def main(
         intro = [
             f"Dataset: {preset.dataset} (paper column: {paper_dataset}). "
             f"Poison rate {preset.rate}, target {preset.target}, seed {preset.seed}. "
+            + PRECISION_NOTES[precision]
+            + " "
             + reproduction.describe(preset),
             "",
             *notes,
