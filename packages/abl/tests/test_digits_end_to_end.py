@@ -3,12 +3,14 @@
 Bounds: the backdoor is planted (ASR >= 90) and removed (ASR <= 10), and clean accuracy as ABL
 measures it (non-target images) stays within 3 points of No defense (measured 2.2 lower).
 
-What isolation finds differs by trigger. For blend-strip the 14 lowest-loss images are all
-poisoned, from several classes: ABL's premise (the backdoor is learned before the clean task)
-holds. For badnets-grid on digits it does not: the clean digits are learned before the 3x3 corner
-grid, the 14 isolated images are all of the target class (10 of them poisoned target-class
-picks, so precision 0.71 against the poison flags), and unlearning them lowers the ASR by
-suppressing the target class, which CA_all shows (99.2 -> 86.4) and CA_nontarget hides.
+Isolation (the 14 lowest-loss images) finds poisoned images far above the 9% a random pick
+would, but which ones it finds depends on float rounding: training on digits is short enough
+that two CPUs (an Intel one with AMX, an AMD one with AVX512-BF16) take different paths from the
+same seed. Measured isolation precision, seeds 0-3 on the AMD CPU: badnets-grid 0.86, 1.0, 1.0,
+0.79 (of which 9-12 images of the target class); blend-strip 0.71, 1.0, 1.0, 1.0 (3-9 of the
+target class). On the Intel CPU, seed 0: badnets-grid 0.71 with all 14 of the target class (the
+clean digits learned before the 3x3 corner grid, so unlearning suppresses the target class,
+which CA_all shows and CA_nontarget hides); blend-strip 1.0.
 """
 
 import abl
@@ -55,10 +57,8 @@ def test_abl_removes_the_backdoor_and_keeps_clean_accuracy(
 
 
 @pytest.mark.slow
-def test_badnets_isolation_picks_target_class_images(defended, poisoned_digits) -> None:
-    poisoned, _ = poisoned_digits
+def test_badnets_isolation_finds_poisoned_images(defended) -> None:
     assert defended.isolated.numel() == 14  # int(0.01 * 1437)
-    assert (poisoned.y_true[defended.isolated] == 0).all()
     assert defended.metrics["isolation_precision"] >= 0.6  # six times a random pick's 0.1
 
 
@@ -69,5 +69,5 @@ def test_blend_isolation_finds_poisoned_images_of_every_kind(digits) -> None:
     result = abl.run(
         poisoned, num_classes=10, config=abl.MINI_VARIANT, stop_after="scoring", progress=False
     )
-    assert result.metrics["isolation_precision"] >= 0.9
+    assert result.metrics["isolation_precision"] >= 0.7  # at least 10 of the 14
     assert (poisoned.y_true[result.isolated] != 0).sum() >= 4  # not just the target class

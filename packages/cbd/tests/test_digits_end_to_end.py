@@ -1,17 +1,17 @@
 """CBD on digits with the mini settings: the paper's qualitative result, asserted in numbers.
 
-trojan-3x3 at 10%, target 0, seed 0, in the precision CBD's mini reproduction trains in ("auto":
-bf16 on a CPU with native bf16, fp32 elsewhere). No defense plants the backdoor (measured ASR
-93.5, CA_all 98.9 in fp32; 91.6, 98.6 in bf16); CBD removes it and keeps CBD's clean accuracy
-(all test images) within 3 points, with the MI term off (the code's default; measured ASR 0.0,
-CA_all 98.9 in fp32; 5.0, 98.9 in bf16) and on (the paper's method; 1.2, 97.2 in fp32; 2.2, 98.6
-in bf16). The weights do the work: poisoned examples end phase 2 with a mean weight a fifth (fp32)
-to a third (bf16) of the clean ones'.
+trojan-3x3 at 10%, target 0, seed 0, in fp32. CBD removes the backdoor and keeps CBD's clean
+accuracy (all test images) within 3 points, with the MI term off (the code's default) and on
+(the paper's method). Measured ASR / CA_all on two CPUs (Intel with AMX; AMD with AVX512-BF16):
+MI off 0.0 / 98.9 and 1.2 / 98.9; MI on 1.2 / 97.2 and 0.3 / 98.3. The weights do the work:
+poisoned examples end phase 2 with a mean weight about a quarter of the clean ones'.
 
 The mini setting is fragile on digits, where f_B learns the clean digits about as fast as a
-patch trigger (see cbd.config.MINI_VARIANT): with seed 1 the same settings leave trojan-3x3 at
-ASR 63, and on blend-strip CBD removes the backdoor but also the clean target class (CA_all
-88.6, CA_nontarget 99.4).
+patch trigger (see cbd.config.MINI_VARIANT), so this test pins what it can: fp32, whatever the
+CPU computes natively. The same settings in bf16 gave MI off 5.0 and 12.5, MI on 2.2 and 19.9 on
+those two CPUs. Other seeds (MI off, AMD CPU, ASR): trojan-3x3 58.6 and 71.0 for seeds 1-2 in
+fp32; badnets-grid 3.1, 100, 0.0 for seeds 0-2, where seed 2 also drops the clean target class
+(CA_all 88.1).
 """
 
 from dataclasses import replace
@@ -19,10 +19,7 @@ from dataclasses import replace
 import cbd
 import pytest
 from unpoison import attacks
-from unpoison.models.precision import compute_precision, resolve_precision
 from unpoison.train import MINI_NO_DEFENSE, train_no_defense
-
-PRECISION = resolve_precision("auto", "cpu")  # as reproductions/cbd's presets train
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +33,23 @@ def trojan(digits):
 @pytest.fixture(scope="module")
 def no_defense(digits, trojan) -> dict[str, float]:
     poisoned, backdoor_test = trojan
-    with compute_precision(PRECISION):
-        _, metrics = train_no_defense(
-            poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
-        )
+    _, metrics = train_no_defense(
+        poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
+    )
     return metrics
 
 
 def defend(digits, trojan, disentangle: bool) -> cbd.CbdResult:
     poisoned, backdoor_test = trojan
-    with compute_precision(PRECISION):
-        return cbd.run(
-            poisoned,
-            num_classes=10,
-            config=replace(cbd.MINI_VARIANT, disentangle=disentangle),
-            test=digits.test,
-            backdoor_test=backdoor_test,
-            target=0,
-            progress=False,
-        )
+    return cbd.run(
+        poisoned,
+        num_classes=10,
+        config=replace(cbd.MINI_VARIANT, disentangle=disentangle),
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=0,
+        progress=False,
+    )
 
 
 @pytest.mark.slow

@@ -132,7 +132,8 @@ MINI_VARIANT = replace(
     backdoored_epochs=3,
     backdoored_sgd=SGDConfig(lr=0.015),
     # 5 epochs (115 steps) at lr 0.1 with x0.1 for the last one, like the mini No-defense
-    # schedule (6 epochs, x0.1 at 4); a 6th epoch changed the results by less than a point.
+    # schedule of the time (6 epochs, x0.1 at 4); a 6th epoch changed the results by less than a
+    # point.
     clean_epochs=5,
     clean_milestones=(4,),
 )

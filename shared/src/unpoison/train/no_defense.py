@@ -37,7 +37,10 @@ class NoDefenseConfig:
 # 3x3 corner trigger from being learned in so few epochs (No-defense ASR 52% with crop 4, 87%
 # with crop 2, 99% without), and digits are not mirror-symmetric. Cutout(1, 3) stays.
 MINI_AUGMENT = Augment(crop_padding=0, flip=False, cutout_length=3)
-MINI_NO_DEFENSE = NoDefenseConfig(epochs=6, batch_size=64, milestones=(4,), augment=MINI_AUGMENT)
+# 8 epochs, the lr dropped after 6: at 6 epochs (drop after 4) the trigger was learned or not by
+# chance. badnets-grid under T&R's rules, seeds 0/1/2 on one CPU: ASR 43.9 / 98.4 / 100 at 6
+# epochs, 100 / 100 / 100 at 8 (CA_all 99.2 / 99.2 / 98.9).
+MINI_NO_DEFENSE = NoDefenseConfig(epochs=8, batch_size=64, milestones=(6,), augment=MINI_AUGMENT)
 
 
 def train_no_defense(
