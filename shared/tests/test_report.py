@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import platform
+from pathlib import Path
 
 import torch
 from unpoison.models.precision import native_bf16
 from unpoison.report import (
     NOT_IMPLEMENTED,
     Row,
+    cpu_model,
     format_markdown,
     format_text,
     hardware_summary,
@@ -103,3 +105,10 @@ def test_hardware_summary_names_threads_and_versions() -> None:
     assert ("with native bf16" in summary) == native_bf16(
         "cuda" if torch.cuda.is_available() else "cpu"
     )
+
+
+def test_cpu_model_reads_the_model_name_line(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\n")
+    assert cpu_model(cpuinfo) == "AMD EPYC 9R14"
+    assert cpu_model(tmp_path / "missing") == (platform.processor() or platform.machine())

@@ -84,15 +84,27 @@ def format_markdown(rows: list[Row]) -> str:
 
 def hardware_summary() -> str:
     """One line naming the processor or GPU (and whether it computes bf16 natively), the core
-    count and the torch version."""
-    device = (
-        torch.cuda.get_device_name(0)
-        if torch.cuda.is_available()
-        else f"CPU ({platform.processor() or platform.machine()})"
-    )
+    count and the torch version. A CPU is named by its model and by the vector instructions
+    torch's kernels use, since short runs on digits round differently, and so end differently,
+    from one CPU to another."""
+    if torch.cuda.is_available():
+        device = torch.cuda.get_device_name(0)
+    else:
+        device = f"CPU ({cpu_model()}, {torch.backends.cpu.get_cpu_capability()} kernels)"
     if native_bf16("cuda" if torch.cuda.is_available() else "cpu"):
         device += " with native bf16"
     return (
         f"{device}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
         f"Python {platform.python_version()}, {platform.system()}"
     )
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name as Linux reports it, else what ``platform`` knows (often only the
+    architecture)."""
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine()
