@@ -31,6 +31,7 @@ from unpoison.reproduction import main as reproduce
 
 HERE = Path(__file__).resolve().parent
 ALL_TO_ALL_ROWS = frozenset({"BadNets-all2all"})
+CODE_SD = dst_dbr.SDConfig()
 
 
 def clean_accuracy(row: AttackRow) -> str:
@@ -53,12 +54,18 @@ def describe(preset: Preset) -> str:
         ""
         if widths == {64}
         else f" The ResNet-18s are {'/'.join(map(str, sorted(widths)))} channels wide at their "
-        "first stage instead of 64, every stage runs fewer epochs, some at a rescaled lr or "
-        "batch (dst_dbr.MINI_DST and MINI_DBR, each value's reason written there); the "
+        "first stage instead of 64, the stages' epochs, lr and batch are rescaled "
+        "(dst_dbr.MINI_DST and MINI_DBR, each value's reason written there); the "
         "algorithm is the code's."
     )
     if preset.dst.st.model != "resnet18-supcon":
         narrowed += f" D-ST's network is {preset.dst.st.model}."
+    for defense, sd in (("D-ST", preset.dst.sd), ("D-BR", preset.dbr.sd)):
+        if sd.clean_ratio != CODE_SD.clean_ratio:
+            narrowed += (
+                f" {defense}'s suspected-clean part is the {sd.clean_ratio:.0%} of images with the "
+                f"lowest FCT, not the code's {CODE_SD.clean_ratio:.0%}."
+            )
     return (
         "D-ST's rule: 10% of the non-target images (all-to-one), of all images (all-to-all) or "
         "of the target class (clean-label). CA is CA_nontarget (CA_all for all-to-all), as the "

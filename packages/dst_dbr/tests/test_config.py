@@ -13,6 +13,7 @@ from dst_dbr import BRConfig, SDConfig, STConfig
         (lambda: STConfig(contrast="simclr"), "contrast"),
         (lambda: STConfig(warmup_epochs=300), "warmup_epochs"),
         (lambda: STConfig(temperature=0.0), "temperature"),
+        (lambda: STConfig(classifier_milestones=(75, 60)), "classifier_milestones"),
         (lambda: BRConfig(epochs=0), "epochs"),
     ],
 )

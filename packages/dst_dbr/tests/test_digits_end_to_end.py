@@ -57,9 +57,14 @@ def test_d_br_removes_the_backdoor_it_purifies(dbr) -> None:
 def test_d_st_trains_a_model_without_the_backdoor(badnets, dbr) -> None:
     inputs = dict(badnets)
     result = dst_dbr.run_dst(inputs.pop("poisoned"), config=dst_dbr.MINI_DST, **inputs)
-    assert result.stage_seconds["sd-split"] < 1  # the same split as D-BR's, reused
+    # D-BR's FCT scores, reused: no SD model is trained, and the same poisoned part comes out
+    assert "sd-train" not in result.stage_seconds
     assert result.metrics["sd_poisoned_precision"] == dbr.metrics["sd_poisoned_precision"]
+    # the clean part is cut at D-ST's own 50%, not D-BR's 20% (dst_dbr.MINI_DST)
+    assert result.metrics["sd_clean_size"] == pytest.approx(0.5 * 1437, abs=0.03 * 1437)
+    assert result.metrics["sd_clean_size"] > 2 * dbr.metrics["sd_clean_size"]
     assert result.metrics["asr"] <= 10
-    # measured 86.9, 71.3 (the backdoored model: 98.4): D-ST's clean accuracy on digits is
-    # limited by the SD split's clean part, 20% of the images (see dst_dbr.MINI_DST)
-    assert result.metrics["ca_nontarget"] >= 65
+    # measured 95.6 for seed 0 (the backdoored model: 99.7), 98.4 and 96.9 for seeds 1 and 2
+    # (AMD CPU); #6's bar, the backdoored model's minus 5, is 94.7 here, too close to assert
+    # across CPUs
+    assert result.metrics["ca_nontarget"] >= 90

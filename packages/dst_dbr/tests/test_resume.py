@@ -63,7 +63,7 @@ def small(poisoned_digits, digits):
 
 def run(method: str, small, checkpoint_dir, **kw):
     poisoned, test, backdoor_test = small
-    sd._SPLITS.clear()  # every run makes its own split: a resumed one must not borrow it
+    sd._SCORES.clear()  # every run scores for itself: a resumed one must not borrow scores
     return RUNS[method](
         poisoned,
         num_classes=10,

@@ -10,7 +10,7 @@ CIFAR-10 settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from unpoison.data import SimCLRAugment
@@ -98,7 +98,10 @@ class STConfig:
     warmup_from: float = 0.01  # code
     classifier_epochs: int = 10  # code/README: ckpt_epoch_9
     classifier_batch_size: int = 512  # code
-    classifier_sgd: SGDConfig = field(default_factory=lambda: _sgd(5.0, 0.0))  # code: constant
+    classifier_sgd: SGDConfig = field(default_factory=lambda: _sgd(5.0, 0.0))  # code
+    # code: lr_decay_epochs 60, 75, 90 (x0.1 each, no cosine), never reached in its 10 epochs, so
+    # the code's lr is a constant 5
+    classifier_milestones: tuple[int, ...] = (60, 75, 90)
     poison_weight: float = 0.001  # code: lambda of the mixed cross-entropy
 
     def __post_init__(self) -> None:
@@ -115,6 +118,13 @@ class STConfig:
         if not 0 <= self.warmup_epochs <= self.extractor_epochs:
             raise ValueError(
                 f"warmup_epochs must be in [0, extractor_epochs], got {self.warmup_epochs}"
+            )
+        if any(m < 1 for m in self.classifier_milestones) or list(
+            self.classifier_milestones
+        ) != sorted(self.classifier_milestones):
+            raise ValueError(
+                "classifier_milestones must be increasing positive epochs, "
+                f"got {self.classifier_milestones}"
             )
         if self.temperature <= 0 or self.base_temperature <= 0:
             raise ValueError("temperature and base_temperature must be > 0")
@@ -200,7 +210,15 @@ MINI_SD = SDConfig(
     width=MINI_WIDTH, batch_size=16, sgd=_sgd(0.05, 5e-4), train_epochs=14, finetune_epochs=5
 )
 MINI_DST = DSTConfig(
-    sd=MINI_SD,
+    # D-ST's linear head learns only from the suspected-clean part. On digits the FCT depends on
+    # the digit's shape (0, 1 and 8 change little when rotated), so the lowest 20% is lopsided:
+    # BadNets-all2one, seed 0: 4, 2 and 6 images of digits 0, 2 and 5 against 56 of digit 1.
+    # With it the head reached CA_nontarget 71-83 while the features were good for 98.6 (a
+    # linear probe on every clean image). The lowest 50% holds at least 14 of every digit and no
+    # poisoned image (BadNets; Blend-Strip 3, Trojan 10 of about 130). D-BR keeps the code's 20%:
+    # at 50% its relearning pass also relearns those few (Blend-Strip ASR 4 -> 17, Trojan
+    # 0 -> 31). Both split the same FCT scores (dst_dbr.sd), so the SD model trains once.
+    sd=replace(MINI_SD, clean_ratio=0.5),
     st=STConfig(
         # The ST network with the SD network's stem max-pool: at width 16 the no-max-pool
         # network costs 3x more per epoch, and the extractor is the slowest stage.
@@ -209,13 +227,20 @@ MINI_DST = DSTConfig(
         # Crops down to 20% of an 8x8-pixel digit leave too little of it: with scale (0.2, 1)
         # the final CA_all was 71.7, with (0.5, 1) 81.4 (BadNets-all2one, 20 extractor epochs).
         augment=SimCLRAugment(flip=False, scale=(0.5, 1.0)),
-        # The extractor is D-ST's slowest stage (3.4 s per epoch here). On BadNets-all2one the
-        # final CA_nontarget was 86.9 at 8 epochs, 78.2 at 12 and 84.1 at 20: short runs vary
-        # by several points from epoch to epoch, and none reaches the backdoored model's 98.
+        # The extractor is D-ST's slowest stage (2-3.4 s per epoch on 2 cores). After 8 epochs
+        # a linear probe on every clean image reads its features at 98.6 (BadNets-all2one,
+        # seed 0); 16 epochs gave the same.
         extractor_epochs=8,
         extractor_batch_size=64,  # 23 steps per epoch instead of 3 at the code's 512
         warmup_epochs=2,
-        classifier_batch_size=32,  # 11 steps per epoch instead of 1
+        classifier_batch_size=32,  # about 25 steps per epoch instead of 1
+        # At the code's constant lr 5 the head's last epoch is noisy (CA_nontarget 69-85 over
+        # settings that differ only in noise; the code picks the best epoch on the test set, we
+        # never do). 30 epochs with the code's own x0.1 drops at 60/75/90% of the run:
+        # BadNets-all2one 95.6 / 98.4 / 96.9 for seeds 0-2, Blend-Strip 95.6, Trojan 96.3
+        # (seed 0); ASR <= 2 in each.
+        classifier_epochs=30,
+        classifier_milestones=(18, 23, 27),
     ),
 )
 MINI_DBR = DBRConfig(

@@ -14,8 +14,9 @@ draws fresh rotations and shifts (``SDConfig.resample_split``), so the parts are
 and 5% of the set.
 
 The code runs the SD module once and hands its split to both ST and BR. Here each method runs it,
-and within one process a second run on the same data with the same SD settings and seed (which
-would make the same split) takes the first one's split instead of training the SD model again.
+and within one process a second run on the same data with the same SD model settings and seed
+(which would train the same SD model) takes the first one's FCT scores instead of training the SD
+model again; only the thresholds are its own, so D-ST and D-BR may split at different ratios.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ from dst_dbr.fct import PARTS, fct_scores, split_flags, thresholds
 SD_STAGES = ("sd-train", "sd-finetune", "sd-split")
 TORCH_BN_MOMENTUM = 0.1
 TWO_PASS_BN_MOMENTUM = 1 - (1 - TORCH_BN_MOMENTUM) ** 2  # 0.19, see the module docstring
-_SPLITS: dict[str, SampleSplit] = {}  # the splits made in this process, by split_key
+# The FCT scores made in this process, by scores_key: those the thresholds come from and those the
+# parts are cut from (the same tensor without resample_split).
+_SCORES: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+# SDConfig fields that only place the thresholds, so the scores do not depend on them
+_THRESHOLD_FIELDS = ("clean_ratio", "poison_ratio")
 
 
 @dataclass(frozen=True)
@@ -124,10 +129,12 @@ class SampleDistinguishment:
         self.split: SampleSplit | None = None
         self.normalization = normalization
 
-    def split_key(self, poisoned: PoisonedSplit, seed: int) -> str:
-        """A digest of everything the split depends on: settings, seed and the poisoned data."""
+    def scores_key(self, poisoned: PoisonedSplit, seed: int) -> str:
+        """A digest of everything the FCT scores depend on: the SD model's settings (not the
+        threshold ratios), the seed and the poisoned data."""
+        settings = {k: v for k, v in asdict(self.config).items() if k not in _THRESHOLD_FIELDS}
         digest = hashlib.sha256(
-            repr((asdict(self.config), self.normalization, self.num_classes, seed)).encode()
+            repr((settings, self.normalization, self.num_classes, seed)).encode()
         )
         digest.update(poisoned.x.cpu().numpy().tobytes())
         digest.update(poisoned.y.cpu().numpy().tobytes())
@@ -153,11 +160,11 @@ class SampleDistinguishment:
         progress: bool,
     ) -> SampleSplit | None:
         """Run the SD stages still pending; returns the split (None when stopped before it)."""
-        key = self.split_key(poisoned, seed)
-        if key in _SPLITS and not stages.reached("sd-split") and stages.pending("sd-split"):
+        key = self.scores_key(poisoned, seed)
+        if key in _SCORES and not stages.reached("sd-split") and stages.pending("sd-split"):
             stages.start("sd-split")
-            self.split = _SPLITS[key]
-            logger.text("dst_dbr/sd/reused", "the SD split of an identical earlier run")
+            self.split = self._split(*_SCORES[key])
+            logger.text("dst_dbr/sd/reused", "the FCT scores of an identical earlier SD model")
             _log_split(logger, self.split, poisoned)
             checkpoint("sd-split")(1)
             return self.split
@@ -217,24 +224,29 @@ class SampleDistinguishment:
 
         if stages.pending("sd-split") and not stages.reached("sd-split"):
             stages.start("sd-split")
-            self.split = self._split(poisoned, seed)
-            _SPLITS[key] = self.split
+            _SCORES[key] = self._fct_scores(poisoned, seed)
+            self.split = self._split(*_SCORES[key])
             _log_split(logger, self.split, poisoned)
             checkpoint("sd-split")(1)
         return self.split
 
-    def _split(self, poisoned: PoisonedSplit, seed: int) -> SampleSplit:
+    def _fct_scores(self, poisoned: PoisonedSplit, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The FCT scores the thresholds come from, and those the parts are cut from."""
         config = self.config
         view = RotateTranslate(config.max_degrees, config.max_translate)
         images = poisoned.x
         generator = torch.Generator(device=images.device)
         generator.manual_seed(epoch_seed(seed, 0))
         scores = fct_scores(self.model, images, view, generator)
-        clean_threshold, poison_threshold = thresholds(
-            scores, config.clean_ratio, config.poison_ratio
-        )
         if config.resample_split:  # code: separate_samples.py scores again with new draws
-            scores = fct_scores(self.model, images, view, generator)
+            return scores, fct_scores(self.model, images, view, generator)
+        return scores, scores
+
+    def _split(self, threshold_scores: torch.Tensor, scores: torch.Tensor) -> SampleSplit:
+        config = self.config
+        clean_threshold, poison_threshold = thresholds(
+            threshold_scores, config.clean_ratio, config.poison_ratio
+        )
         flags = split_flags(scores, clean_threshold, poison_threshold)
         return SampleSplit(flags.cpu(), scores.cpu(), clean_threshold, poison_threshold)
 

@@ -24,7 +24,7 @@ from unpoison.data.loader import DeviceLoader, epoch_seed
 from unpoison.logging import NullLogger
 from unpoison.losses import supcon_loss
 from unpoison.models import Normalized
-from unpoison.train import LossMeter, run_epochs, set_lr
+from unpoison.train import LossMeter, run_epochs, set_lr, step_lr
 
 from dst_dbr.config import STConfig
 from dst_dbr.fct import CLEAN, POISONED, UNCERTAIN
@@ -140,9 +140,10 @@ def train_classifier(
         images[kept], labels[kept], config.classifier_batch_size, shuffle=True, seed=seed
     )
     augment: SimCLRAugment = config.augment
-    lr = config.classifier_sgd.lr  # code: constant (its decay epochs are never reached)
+    lr_at = step_lr(config.classifier_sgd.lr, config.classifier_milestones)
 
     def one_epoch(epoch: int) -> dict[str, float]:
+        lr = lr_at(epoch)
         set_lr(optimizer, lr)
         model.eval()  # code: the encoder is frozen in eval mode; fc has no train-mode behaviour
         generator = torch.Generator(device=device)
