@@ -47,33 +47,6 @@ def tiny():
     return images, labels, flags, model
 
 
-def test_the_classifier_stage_trains_only_the_linear_layer(tiny) -> None:
-    images, labels, flags, model = tiny
-    before = copy.deepcopy(model.state_dict())
-    config = STConfig(
-        width=16, augment=SimCLRAugment(), classifier_epochs=2, classifier_batch_size=8
-    )
-    optimizer = torch.optim.SGD(model.fc.parameters(), lr=config.classifier_sgd.lr)
-    train_classifier(
-        model,
-        optimizer,
-        images,
-        labels,
-        flags,
-        config,
-        seed=0,
-        start_epoch=0,
-        on_epoch_end=lambda epochs: None,
-        evaluate=dict,
-        logger=NullLogger(),
-        progress=False,
-    )
-    after = model.state_dict()
-    changed = {name for name in after if not torch.equal(after[name], before[name])}
-    assert changed == {"backbone.fc.weight", "backbone.fc.bias"}  # BN statistics included
-    assert all(p.grad is None for n, p in model.named_parameters() if ".fc." not in n)
-
-
 class LrRecorder(NullLogger):
     def __init__(self) -> None:
         self.lrs: list[float] = []
@@ -83,7 +56,8 @@ class LrRecorder(NullLogger):
             self.lrs.append(value)
 
 
-def classifier_lrs(tiny, config: STConfig) -> list[float]:
+def train_head(tiny, config: STConfig) -> list[float]:
+    """Run the classifier stage on ``tiny``; returns the lr of each epoch."""
     images, labels, flags, model = tiny
     recorder = LrRecorder()
     optimizer = torch.optim.SGD(model.fc.parameters(), lr=config.classifier_sgd.lr)
@@ -104,13 +78,26 @@ def classifier_lrs(tiny, config: STConfig) -> list[float]:
     return recorder.lrs
 
 
+def test_the_classifier_stage_trains_only_the_linear_layer(tiny) -> None:
+    model = tiny[3]
+    before = copy.deepcopy(model.state_dict())
+    train_head(
+        tiny,
+        STConfig(width=16, augment=SimCLRAugment(), classifier_epochs=2, classifier_batch_size=8),
+    )
+    after = model.state_dict()
+    changed = {name for name in after if not torch.equal(after[name], before[name])}
+    assert changed == {"backbone.fc.weight", "backbone.fc.bias"}  # BN statistics included
+    assert all(p.grad is None for n, p in model.named_parameters() if ".fc." not in n)
+
+
 def test_the_classifier_lr_is_the_codes_constant_5_over_its_10_epochs(tiny) -> None:
     config = STConfig(width=16, classifier_batch_size=40)
-    assert classifier_lrs(tiny, config) == [5.0] * 10
+    assert train_head(tiny, config) == [5.0] * 10
 
 
 def test_the_classifier_lr_drops_tenfold_at_each_milestone(tiny) -> None:
     config = STConfig(
         width=16, classifier_epochs=4, classifier_batch_size=40, classifier_milestones=(1, 3)
     )
-    assert classifier_lrs(tiny, config) == pytest.approx([5.0, 0.5, 0.5, 0.05])
+    assert train_head(tiny, config) == pytest.approx([5.0, 0.5, 0.5, 0.05])
