@@ -8,7 +8,15 @@ import math
 import pytest
 import torch
 from torch import nn
-from unpoison.train.optim import SGDConfig, constant_lr, cosine_lr, make_sgd, set_lr, step_lr
+from unpoison.train.optim import (
+    SGDConfig,
+    check_milestones,
+    constant_lr,
+    cosine_lr,
+    make_sgd,
+    set_lr,
+    step_lr,
+)
 
 
 def test_sgd_config_defaults_are_abl_settings() -> None:
@@ -104,3 +112,14 @@ def test_set_lr_sets_every_group() -> None:
     )
     set_lr(optimizer, 0.007)
     assert [group["lr"] for group in optimizer.param_groups] == [0.007, 0.007]
+
+
+@pytest.mark.parametrize("milestones", [(), (1,), (20, 70), (5, 5)])
+def test_increasing_positive_milestones_pass(milestones) -> None:
+    check_milestones("milestones", milestones)
+
+
+@pytest.mark.parametrize("milestones", [(0,), (70, 20), (-1, 3)])
+def test_bad_milestones_are_named_in_the_error(milestones) -> None:
+    with pytest.raises(ValueError, match=r"finetune_milestones must be increasing positive epochs"):
+        check_milestones("finetune_milestones", milestones)

@@ -24,9 +24,9 @@ def test_a_wider_clean_part_reuses_the_scores_and_keeps_the_poisoned_part(poison
     wide = split(poisoned, 0.5)
     assert "sd-train" in narrow.stage_seconds
     assert "sd-train" not in wide.stage_seconds  # no SD model trained the second time
-    clean = {name: run.flags == dst_dbr.CLEAN for name, run in (("narrow", narrow), ("wide", wide))}
-    assert bool((clean["narrow"] <= clean["wide"]).all())  # one score per image, a higher cut
+    narrow_clean, wide_clean = narrow.flags == dst_dbr.CLEAN, wide.flags == dst_dbr.CLEAN
+    assert bool((narrow_clean <= wide_clean).all())  # one score per image, a higher cut
     # the parts are cut from a second draw of the views, so their sizes are near the ratios
-    assert abs(int(clean["narrow"].sum()) - 60) <= 15
-    assert abs(int(clean["wide"].sum()) - 150) <= 15
+    assert abs(int(narrow_clean.sum()) - 60) <= 15
+    assert abs(int(wide_clean.sum()) - 150) <= 15
     assert torch.equal(narrow.flags == dst_dbr.POISONED, wide.flags == dst_dbr.POISONED)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from unpoison.data.augment import ABL_AUGMENT, Augment
 from unpoison.train.no_defense import MINI_AUGMENT
-from unpoison.train.optim import SGDConfig
+from unpoison.train.optim import SGDConfig, check_milestones
 
 # "code": f_B trains at a constant lr. The code's per-epoch lr setter (lr 0.1, x0.1 at epochs 20
 # and 70) is called on f_C's optimizer during phase 1, so f_B's own optimizer never changes.
@@ -69,12 +69,7 @@ class CbdConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if any(m < 1 for m in self.clean_milestones) or list(self.clean_milestones) != sorted(
-            self.clean_milestones
-        ):
-            raise ValueError(
-                f"clean_milestones must be increasing positive epochs, got {self.clean_milestones}"
-            )
+        check_milestones("clean_milestones", self.clean_milestones)
         for name in ("weight_eps", "discriminator_lr", "discriminator_lr_gamma", "mi_scale"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -16,7 +16,7 @@ from typing import Literal
 from unpoison.data import SimCLRAugment
 from unpoison.data.augment import Augment
 from unpoison.models.normalized import CIFAR10_NORMALIZATION, Normalization
-from unpoison.train.optim import SGDConfig
+from unpoison.train.optim import SGDConfig, check_milestones
 
 # Per-channel (mean, std) the code normalises every image with, inside its training and test
 # loops; our models take [0, 1] images, so the models carry it (unpoison.models.Normalized).
@@ -119,13 +119,7 @@ class STConfig:
             raise ValueError(
                 f"warmup_epochs must be in [0, extractor_epochs], got {self.warmup_epochs}"
             )
-        if any(m < 1 for m in self.classifier_milestones) or list(
-            self.classifier_milestones
-        ) != sorted(self.classifier_milestones):
-            raise ValueError(
-                "classifier_milestones must be increasing positive epochs, "
-                f"got {self.classifier_milestones}"
-            )
+        check_milestones("classifier_milestones", self.classifier_milestones)
         if self.temperature <= 0 or self.base_temperature <= 0:
             raise ValueError("temperature and base_temperature must be > 0")
         if self.poison_weight < 0:

@@ -20,6 +20,7 @@ from unpoison.train.no_defense import (
 from unpoison.train.optim import (
     AdamConfig,
     SGDConfig,
+    check_milestones,
     constant_lr,
     cosine_lr,
     make_adam,
@@ -41,6 +42,7 @@ __all__ = [
     "NonFiniteLossError",
     "SGDConfig",
     "StageProgress",
+    "check_milestones",
     "constant_lr",
     "cosine_lr",
     "cross_entropy",

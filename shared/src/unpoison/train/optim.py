@@ -55,6 +55,12 @@ def constant_lr(lr: float) -> LRSchedule:
     return lambda epoch: lr
 
 
+def check_milestones(name: str, milestones: Sequence[int]) -> None:
+    """Raise if ``milestones`` (the setting called ``name``) are not increasing positive epochs."""
+    if any(m < 1 for m in milestones) or list(milestones) != sorted(milestones):
+        raise ValueError(f"{name} must be increasing positive epochs, got {tuple(milestones)}")
+
+
 def step_lr(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> LRSchedule:
     """``lr`` multiplied by ``gamma`` once for every milestone epoch reached."""
     return lambda epoch: lr * gamma ** sum(epoch >= m for m in milestones)
