@@ -31,6 +31,9 @@ def test_smoke_preset_writes_the_table_and_reuses_finished_cells(reproduce, tmp_
     assert cells[("No defense", "CA")]["paper"] == 85.43
     assert all(0.0 <= row["ours"] <= 100.0 for row in rows)
     assert cells[("No defense", "CA")]["verdict"] == "reference"
+    # ABL's ASR is judged only against a backdoored No-defense model.
+    backdoored = cells[("No defense", "ASR")]["ours"] >= 50
+    assert cells[("ABL", "ASR")]["verdict"].startswith("untested") != backdoored
     first = capsys.readouterr().out
     assert "BadNets (badnets-grid)" in first and "3.04" in first
     # A second run finds every cell's results and trains nothing.

@@ -53,6 +53,24 @@ def test_qualitative_verdicts_follow_the_bounds() -> None:
     assert qualitative_verdict("CBD", "CA", 95.9, 99.0) == "NOT reproduced (drop 3.1 > 3)"
 
 
+def test_a_defense_asr_is_untested_where_the_baseline_was_not_backdoored() -> None:
+    assert qualitative_verdict("T&R", "ASR", 0.3, None, baseline_asr=7.17) == (
+        "untested (No defense's ASR 7.17 < 50)"
+    )
+    assert (
+        qualitative_verdict("D-ST", "ASR", 0.3, None, baseline="Backdoored", baseline_asr=49.99)
+        == "untested (Backdoored's ASR 49.99 < 50)"
+    )
+    # a baseline backdoored below the attack's own bar still tests the defense
+    assert qualitative_verdict("D-ST", "ASR", 31.1, None, baseline_asr=89.44).startswith("NOT")
+    assert qualitative_verdict("T&R", "ASR", 0.3, None, baseline_asr=50.0).startswith("reproduced")
+    # the baseline's own ASR and every CA keep their verdicts
+    assert qualitative_verdict("No defense", "ASR", 7.17, None, baseline_asr=7.17).startswith(
+        "NOT reproduced"
+    )
+    assert qualitative_verdict("T&R", "CA", 99.0, 99.0, baseline_asr=7.17).startswith("reproduced")
+
+
 def test_a_defense_the_paper_shows_failing_is_expected_to_leave_the_backdoor() -> None:
     # T&R Table 4, "w/o head replacement" on Trojan-WM: paper ASR 99.81
     assert qualitative_verdict("T&R w/o head", "ASR", 10.5, None, paper=99.81).startswith(

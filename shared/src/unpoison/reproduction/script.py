@@ -215,6 +215,7 @@ def verdict(
     max_ca_drop: float = MAX_CA_DROP,
     baseline: str = BASELINE,
     paper_baseline_ca: float | None = None,
+    baseline_asr: float | None = None,
 ) -> str:
     """Paper vs ours for one number: qualitative for a mini preset, numeric for the paper's."""
     if metric == TIME_METRIC:
@@ -233,6 +234,7 @@ def verdict(
             max_ca_drop=max_ca_drop,
             paper=paper,
             paper_baseline_ca=paper_baseline_ca,
+            baseline_asr=baseline_asr,
         )
     return numeric_verdict(defense, metric, ours, paper, baseline)
 
@@ -287,6 +289,7 @@ def build_rows(
                         reproduction.max_ca_drop,
                         reproduction.baseline,
                         paper_baseline_ca,
+                        baseline["metrics"][reproduction.metric_key("ASR", attack_row)],
                     )
                     if ours is not None
                     else NOT_IMPLEMENTED

@@ -9,6 +9,10 @@ MAX_DEFENDED_ASR = 10.0  # the defense must remove the backdoor
 # (an ablation, a failing split) and that is the claim to reproduce.
 SURVIVING_PAPER_ASR = 50.0
 MAX_CA_DROP = 3.0  # ... at a small cost in clean accuracy
+# Below this ASR the undefended model carries no backdoor to remove, so a defense's ASR tests
+# nothing. Between it and MIN_BACKDOOR_ASR the attack row misses its claim, but the defense's is
+# still tested.
+MIN_TESTABLE_ASR = 50.0
 # Numeric comparison (paper presets): within this many points counts as reproduced. Our choice.
 TOLERANCE = {"ASR": 5.0, "CA": 2.0}
 
@@ -22,9 +26,13 @@ def qualitative_verdict(
     max_ca_drop: float = MAX_CA_DROP,
     paper: float | None = None,
     paper_baseline_ca: float | None = None,
+    baseline_asr: float | None = None,
 ) -> str:
     """The mini presets' verdict: the baseline is backdoored, the defense removes the backdoor
     and keeps clean accuracy within ``max_ca_drop`` points of the baseline's (``baseline_ca``).
+
+    A defense's ASR is judged only where the baseline was backdoored (``baseline_asr`` at least
+    MIN_TESTABLE_ASR, when given): a low ASR after a backdoor that never took hold shows nothing.
 
     The paper's own numbers (``paper``, and ``paper_baseline_ca`` for the baseline's CA) refine
     the claim where the paper shows a column failing: an ASR above SURVIVING_PAPER_ASR means the
@@ -37,6 +45,8 @@ def qualitative_verdict(
             if ok
             else f"NOT reproduced (< {MIN_BACKDOOR_ASR:g})"
         )
+    if metric == "ASR" and baseline_asr is not None and baseline_asr < MIN_TESTABLE_ASR:
+        return f"untested ({baseline}'s ASR {baseline_asr:.2f} < {MIN_TESTABLE_ASR:g})"
     if metric == "ASR" and paper is not None and paper > SURVIVING_PAPER_ASR:
         return (
             f"reproduced (> {MAX_DEFENDED_ASR:g}: survives, as in the paper)"
