@@ -23,9 +23,9 @@ said otherwise):
   Clamped (8 levels), the PGD images fool the surrogate but not a fresh victim, which still
   reads 92% of them as 0 without the grid: ASR 0.6 at eps 8/255 and 16/255.
 - ``lcba`` and ``cl-abl``: at eps 16/255 the adversarially trained surrogate still classifies
-  96% of the PGD images as 0, so they stay easy (ASR 6.5 and 0.3). At 32/255 and 48/255 the
-  victim loses clean class 0 (CA_all 88-91) and learns the perturbation itself as class 0
-  (ASR 0-3).
+  96% of LCBA's PGD images as 0, so they stay easy (ASR 6.5; ``cl-abl`` 0.3). At 32/255 the
+  victim loses clean class 0 (CA_all 88-91) without learning the grid (ASR 3), and at 48/255
+  LCBA's victim reads every PGD image as 0 without the grid: it learned the perturbation.
 """
 
 from __future__ import annotations
