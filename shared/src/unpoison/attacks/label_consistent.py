@@ -20,8 +20,8 @@ said otherwise):
 
 - ``cl-dst``: the wrap-around turns digits' black background (value 0) into bright noise, a
   mean change of 61 levels per pixel that the victim learns as class 0 instead of the grid.
-  Clamped (8 levels), the PGD images fool the surrogate but not a fresh victim, which still
-  reads 92% of them as 0 without the grid: ASR 0.6 at eps 8/255 and 16/255.
+  Clamped (a mean change of 9 levels), the PGD images fool the surrogate but not a fresh
+  victim, which still reads 92% of them as 0 without the grid: ASR 0.6 at eps 8/255 and 16/255.
 - ``lcba`` and ``cl-abl``: at eps 16/255 the adversarially trained surrogate still classifies
   96% of LCBA's PGD images as 0, so they stay easy (ASR 6.5; ``cl-abl`` 0.3). At 32/255 the
   victim loses clean class 0 (CA_all 88-91) without learning the grid (ASR 3), and at 48/255
