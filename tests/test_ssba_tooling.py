@@ -21,7 +21,7 @@ import ssba_encoder  # noqa: E402
 from saved_encoder import SavedEncoder, export_encoder  # noqa: E402
 from secret import secret_bits  # noqa: E402
 from stegastamp import build_decoder, build_encoder, hide  # noqa: E402
-from training import EncoderTraining, train_encoder  # noqa: E402
+from training import EncoderTraining, learning_rate, train_encoder  # noqa: E402
 from unpoison.attacks.paper_presets import DST_DBR  # noqa: E402
 from unpoison.attacks.ssba import SSBA as SSBAAttack  # noqa: E402
 
@@ -121,6 +121,17 @@ def test_a_short_training_run_learns_bits_the_same_way_every_time() -> None:
     second, _, _ = train_encoder(small, small_held_out, short, seed=1)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_the_last_steps_run_at_a_tenth_of_the_learning_rate() -> None:
+    schedule = learning_rate(EncoderTraining(steps=100, lr=3e-4, final_fraction=0.3))
+    rates = [float(schedule(step)) for step in (0, 69, 70, 99)]
+    assert np.allclose(rates, [3e-4, 3e-4, 3e-5, 3e-5])
+    constant = learning_rate(EncoderTraining(steps=100, lr=3e-4))
+    assert np.allclose([float(constant(step)) for step in (0, 99)], [3e-4, 3e-4])
+    for final_fraction in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="final_fraction"):
+            EncoderTraining(steps=100, final_fraction=final_fraction)
 
 
 def test_the_tool_writes_a_cache_the_core_attack_poisons_with(tmp_path: Path, capsys) -> None:

@@ -36,6 +36,7 @@ class EncoderTraining:
     steps: int
     batch_size: int = 64  # BackdoorBench 64 (StegaStamp 4, for 400-px images)
     lr: float = 1e-4  # Adam, StegaStamp and BackdoorBench
+    final_fraction: float = 0.0  # ours: this last part of the steps at lr / 10 (StegaStamp: none)
     image_loss_weight: float = 10.0  # BackdoorBench's final MSE weight
     image_loss_delay: int = 1000  # BackdoorBench l2_loss_await
     ramp_steps: int = 3000  # BackdoorBench l2_loss_ramp
@@ -47,6 +48,8 @@ class EncoderTraining:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.ramp_steps < 1:
             raise ValueError("steps, batch_size and ramp_steps must be positive")
+        if not 0 <= self.final_fraction < 1:
+            raise ValueError(f"final_fraction must be in [0, 1), got {self.final_fraction}")
         if self.image_loss_delay < 0:
             raise ValueError("image_loss_delay must be >= 0")
         if not 0 < self.switch_bit_accuracy < 1:
@@ -59,6 +62,17 @@ class EncoderQuality:
 
     bit_accuracy: float  # decoded bits of random secrets, from the uint8 stegastamps
     psnr: float  # dB, of the uint8 stegastamps against the images (over all their pixels)
+
+
+def learning_rate(recipe: EncoderTraining) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Adam's lr by step: ``recipe.lr``, then ``recipe.lr / 10`` for the last
+    ``round(final_fraction * steps)`` steps."""
+    final_steps = round(recipe.final_fraction * recipe.steps)
+    # The schedule reads the optimizer's step count before the update: step s (0-based) runs at
+    # the first value while s <= the boundary.
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [recipe.steps - final_steps - 1], [recipe.lr, recipe.lr / 10]
+    )
 
 
 def to_uint8(images: tf.Tensor) -> np.ndarray:
@@ -80,7 +94,7 @@ def train_encoder(
     height, width = covers.shape[1:3]
     encoder = build_encoder(height, width, recipe.secret_size, recipe.secret_upsample)
     decoder = build_decoder(height, width, recipe.secret_size)
-    optimizer = keras.optimizers.Adam(recipe.lr)
+    optimizer = keras.optimizers.Adam(learning_rate(recipe))
     variables = encoder.trainable_variables + decoder.trainable_variables
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
