@@ -16,6 +16,11 @@ batched over images:
   into the ``eps`` = 8/255 L-inf ball around the base and into [0, 1]; a step is kept only when
   the objective at the current x is not above the last kept one, otherwise the step size is
   multiplied by 0.2; an image stops when a kept step moves it by less than 1e-5 (relative).
+
+On digits the mini FC plants no backdoor in the mini No-defense training (seed 0, target 0): ASR
+0.0 with ABL's 12 poisoned images, with every target-class image (139), and with those at eps
+32/255 (a mean change of 13 levels). Poison Frogs collides features for a victim that reuses the
+surrogate's feature extractor (transfer learning); a victim trained from scratch learns its own.
 """
 
 from __future__ import annotations
