@@ -82,6 +82,8 @@ def test_dynamic_needs_prepare_and_checks_its_settings() -> None:
         attack.check_image_shape(3, 30, 32)
     with pytest.raises(ValueError, match="fraction"):
         InputAwareTraining(fraction=0.0)
+    with pytest.raises(ValueError, match="generator_milestones"):
+        InputAwareTraining(generator_milestones=(300, 200))
     assert attack.params() == {"label_rule": "all-to-one", "training": "mini"}
 
 

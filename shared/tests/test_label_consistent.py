@@ -1,6 +1,8 @@
 """PGD and the label-consistent attacks (D-ST "CL", T&R "LCBA", ABL "CL"): budgets, step counts,
 the four-corner stamps on the perturbed images, and the uint8 cast of each paper."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from learned_attacks import tiny_prepared
@@ -9,6 +11,7 @@ from trigger_images import constant
 from unpoison import attacks, data
 from unpoison.attacks.four_corner import stamp_four_corners_dst, stamp_four_corners_flush
 from unpoison.attacks.pgd import PGDConfig, pgd_linf
+from unpoison.attacks.surrogate import MINI_SURROGATE
 
 CORNERS_DST = [(slice(1, 4), slice(1, 4)), (slice(1, 4), slice(29, 32))]
 CORNERS_DST += [(slice(29, 32), slice(1, 4)), (slice(29, 32), slice(29, 32))]
@@ -118,6 +121,8 @@ def test_label_consistent_attacks_check_their_settings() -> None:
     with pytest.raises(ValueError, match="call prepare"):
         attacks.create("cl-dst").apply(constant(0), train=True)
     assert attacks.create("cl-abl").params() == {"label_rule": "clean-label", "training": "paper"}
+    with pytest.raises(ValueError, match="milestones"):
+        replace(MINI_SURROGATE, milestones=(0,))
 
 
 @pytest.mark.slow

@@ -155,3 +155,8 @@ def test_resumed_run_equals_the_uninterrupted_run(
     assert finished.records == []
     assert finished.metrics == uninterrupted.metrics
     _assert_same_weights(finished.model, uninterrupted.model)
+
+
+def test_milestones_must_be_increasing_positive_epochs() -> None:
+    with pytest.raises(ValueError, match="milestones must be increasing positive epochs"):
+        NoDefenseConfig(milestones=(75, 50))

@@ -54,3 +54,5 @@ def test_bad_config_values_are_rejected() -> None:
         abl.AblConfig(isolation_ratio=1.5)
     with pytest.raises(ValueError, match="isolation_loss"):
         abl.AblConfig(isolation_loss="nope")
+    with pytest.raises(ValueError, match="finetune_milestones"):
+        abl.AblConfig(finetune_milestones=(0,))

@@ -1,7 +1,7 @@
 """Bad settings fail when the config is built, with a message naming the setting."""
 
 import pytest
-from dst_dbr import BRConfig, SDConfig, STConfig
+from dst_dbr import BackdooredConfig, BRConfig, SDConfig, STConfig
 
 
 @pytest.mark.parametrize(
@@ -14,6 +14,7 @@ from dst_dbr import BRConfig, SDConfig, STConfig
         (lambda: STConfig(warmup_epochs=300), "warmup_epochs"),
         (lambda: STConfig(temperature=0.0), "temperature"),
         (lambda: STConfig(classifier_milestones=(75, 60)), "classifier_milestones"),
+        (lambda: BackdooredConfig(milestones=(150, 100)), "milestones"),
         (lambda: BRConfig(epochs=0), "epochs"),
     ],
 )

@@ -12,7 +12,7 @@ from typing import Literal
 
 from unpoison.data.augment import ABL_AUGMENT, NO_AUGMENT, Augment
 from unpoison.train.no_defense import MINI_AUGMENT
-from unpoison.train.optim import SGDConfig
+from unpoison.train.optim import SGDConfig, check_milestones
 
 IsolationLoss = Literal["flooding", "lga", "lga-per-sample"]
 UnlearningMode = Literal["ascent", "joint"]
@@ -62,6 +62,7 @@ class AblConfig:
         for name in ("isolation_epochs", "finetune_epochs", "unlearning_epochs", "batch_size"):
             if getattr(self, name) < 0 or (name == "batch_size" and self.batch_size < 1):
                 raise ValueError(f"{name} must be a non-negative count, got {getattr(self, name)}")
+        check_milestones("finetune_milestones", self.finetune_milestones)
 
 
 # The paper's description (Li et al. 2021, Sec. 4 and the slides): turning epoch 20, the sign of

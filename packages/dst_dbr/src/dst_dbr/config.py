@@ -140,6 +140,7 @@ class BackdooredConfig:
 
     def __post_init__(self) -> None:
         _positive_ints(self, "width", "epochs", "batch_size")
+        check_milestones("milestones", self.milestones)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from unpoison.data.loader import DeviceLoader
 from unpoison.data.split import Split
 from unpoison.models import create_model
 from unpoison.train.loop import LossMeter, run_epochs
-from unpoison.train.optim import SGDConfig, make_sgd, set_lr, step_lr
+from unpoison.train.optim import SGDConfig, check_milestones, make_sgd, set_lr, step_lr
 
 _DIVERSITY_EPSILON = 1e-7  # code: opt.EPSILON
 _ADAM_BETAS = (0.5, 0.9)  # code: both generators' Adam
@@ -87,6 +87,8 @@ class InputAwareTraining:
         for name in ("mask_lr", "generator_lr", "lambda_div", "lambda_norm", "mask_density"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("mask_milestones", "classifier_milestones", "generator_milestones"):
+            check_milestones(name, getattr(self, name))
 
 
 # mini: digits (1,437 images) on 2 CPU cores in about a minute. MNIST's generator size, no

@@ -21,7 +21,7 @@ from unpoison.data.split import Split
 from unpoison.models import Normalized, create_model
 from unpoison.models.normalized import Normalization
 from unpoison.train.loop import LossMeter, run_epochs
-from unpoison.train.optim import SGDConfig, make_sgd, set_lr, step_lr
+from unpoison.train.optim import SGDConfig, check_milestones, make_sgd, set_lr, step_lr
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class SurrogateTraining:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_milestones("milestones", self.milestones)
 
 
 # A clean ResNet-18 trained on CIFAR-10 with D-ST's benign-model recipe (200 epochs, SGD lr 0.01,

@@ -15,7 +15,7 @@ from unpoison.metrics import evaluate
 from unpoison.models import create_model
 from unpoison.train.checkpoint import Checkpointer
 from unpoison.train.loop import run_stage
-from unpoison.train.optim import SGDConfig, make_sgd, step_lr
+from unpoison.train.optim import SGDConfig, check_milestones, make_sgd, step_lr
 
 STAGE = "no_defense"
 
@@ -30,6 +30,9 @@ class NoDefenseConfig:
     sgd: SGDConfig = field(default_factory=SGDConfig)  # ABL official code, every stage
     milestones: tuple[int, ...] = (50, 75)  # our choice: the papers do not state the baseline's
     augment: Augment = ABL_AUGMENT  # ABL's training augmentation: crop 4, flip, Cutout(1, 3)
+
+    def __post_init__(self) -> None:
+        check_milestones("milestones", self.milestones)
 
 
 # The mini presets' setting on digits (1,437 training images, 23 steps per epoch at batch 64):
