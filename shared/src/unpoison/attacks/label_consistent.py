@@ -26,6 +26,15 @@ said otherwise):
   96% of LCBA's PGD images as 0, so they stay easy (ASR 6.5; ``cl-abl`` 0.3). At 32/255 the
   victim loses clean class 0 (CA_all 88-91) without learning the grid (ASR 3), and at 48/255
   LCBA's victim reads every PGD image as 0 without the grid: it learned the perturbation.
+
+The grid alone does not plant either. Stamping every target-class image without any
+perturbation, the victim learns class 0 as "a 0 with the grid": clean test 0s are lost (CA_all
+90.3) and other digits with the grid keep their class (ASR 2.2; 0.0 with 70% of them stamped).
+Nor does a perturbation that no clean digit could show apart from its content: crafted on the
+native 8x8 grayscale digit (one value per 4x4 block, the same in every channel), on the strokes
+only, against the adversarially trained surrogate, it fools the surrogate on every image at
+128/255, yet gives ASR 4.0 with half the 0s poisoned and 13.4 with 80%; with every 0 poisoned it
+reaches ASR 61-69 at 48-128/255, but clean 0s are lost again (CA_all 88-89).
 """
 
 from __future__ import annotations
