@@ -89,7 +89,7 @@ class _Goal(nn.Module):
 class FeatureCollision(LearnedAttack):
     """ABL "FC": target-class images perturbed (8/255) so that a clean surrogate sees them as
     images carrying ABL's BadNets grid; the test-time trigger is that grid (our reading: ABL gives
-    no recipe)."""
+    no recipe). Its mini recipe plants no backdoor on digits (module docstring)."""
 
     name = "fc"
     papers = 'ABL "FC"'

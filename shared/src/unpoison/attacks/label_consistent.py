@@ -167,7 +167,8 @@ class LabelConsistent(LearnedAttack):
 class CleanLabelDST(LabelConsistent):
     """D-ST/D-BR "CL": PGD-Linf eps 8/255, 4 steps of 2/255 with a random start and no clamp, on
     a standard ResNet-18 (with max-pool) fed [0, 1] images although it was trained on normalised
-    ones; the uint8 cast wraps; D-ST's inset four-corner layout (spec attacks.md §2.5a)."""
+    ones; the uint8 cast wraps; D-ST's inset four-corner layout (spec attacks.md §2.5a). Its
+    mini recipe plants no backdoor on digits (module docstring)."""
 
     name = "cl-dst"
     papers = 'D-ST/D-BR "CL"'
@@ -203,7 +204,7 @@ class LCBA(LabelConsistent):
     """T&R "LCBA": every target-class image replaced by its PGD-Linf eps 16/255 version against
     an adversarially trained model (MadryLab's released ``inf_16``, regenerated here: 100 steps
     of 2/255 with a random start, our reading), then the grid in all four corners, flush
-    (spec attacks.md §2.5b)."""
+    (spec attacks.md §2.5b). Its mini recipe plants no backdoor on digits (module docstring)."""
 
     name = "lcba"
     papers = 'Trap-and-Replace "LCBA"'
@@ -215,7 +216,8 @@ class LCBA(LabelConsistent):
 class CleanLabelABL(LabelConsistent):
     """ABL "CL": PGD-Linf eps 8/255, 100 steps of 1.5/255 on an adversarially trained ResNet-18
     (the PyTorch port ABL's README links; ABL's own settings are unpublished), then the
-    four-corner grid of ABL's data loader, which is D-ST's layout (spec attacks.md §2.5c)."""
+    four-corner grid of ABL's data loader, which is D-ST's layout (spec attacks.md §2.5c). Its
+    mini recipe plants no backdoor on digits (module docstring)."""
 
     name = "cl-abl"
     papers = 'ABL "CL"'
