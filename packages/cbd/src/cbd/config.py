@@ -3,7 +3,8 @@
 Sources: "code" = the official repository (zaixizhang/CBD, ``train.py``, ``config.py`` and the
 discriminator in ``utils/util.py``), "paper" = Zhang et al., CVPR 2023. Where they disagree the
 defaults follow the code; the two places that matter are the MI term (off in the code, on in the
-paper: ``disentangle``) and f_B's learning-rate schedule (``backdoored_schedule``).
+paper: ``disentangle``) and f_B's learning-rate schedule (``backdoored_schedule``). The settings
+side by side: docs/methods/cbd.md §4.
 """
 
 from __future__ import annotations
@@ -91,44 +92,21 @@ class CbdConfig:
 
 # The mini presets' rescaling for digits (1,437 training images, 35x fewer than CIFAR-10): the same
 # algorithm in a few epochs at batch 64 (23 steps per epoch), each change measured on digits
-# (seed 0, 10% poisoned, target 0; "ASR / CA_all" of f_C after phase 2).
+# (docs/methods/cbd.md §6.3).
 MINI_VARIANT = replace(
     CbdConfig(),
     # Crop and flip off, as in the mini No-defense training (unpoison.train.MINI_AUGMENT): with
     # them the 3x3 corner trigger is not learned in so few epochs. Cutout(1, 3) stays.
     augment=MINI_AUGMENT,
-    # CBD needs an f_B that fits the poisoned examples far better than the clean ones, including
-    # the clean target-class ones. On digits f_B learns the clean digits about as fast as the
-    # patch triggers, so only a short window of phase 1 is usable, and it moves with the trigger:
-    # at lr 0.1 the eval-mode f_B swings from epoch to epoch (CA_all 11% to 98%); 2 epochs at
-    # 0.01 separate nothing (blend-strip 100 / 99.2 after 6 clean epochs); 2 epochs at 0.05 fit
-    # clean 0s as well as the poison, so both get weights near 0 and f_C never learns class 0
-    # (blend-strip 0.0 / 78.3). 3 epochs at 0.015: badnets-grid 3.4 / 96.9, trojan-3x3
-    # 0.0 / 98.9, blend-strip 0.0 / 88.6 (class 0 lost, CA_nontarget 99.4), sig-abl 100 / 99.2
-    # (its 12 poisoned images are not fitted by f_B); seed 1: badnets-grid 100 / 97.2,
-    # trojan-3x3 63.2 / 95.6, blend-strip 0.0 / 88.1. No setting tried (f_B 1-5 epochs at
-    # 0.01-0.1, batch 32, BatchNorm recalibration) kept CA_all within 3 points on blend-strip.
-    # That loss is digit 0's: f_B fits clean 0s 50x better than other digits (median loss 0.013
-    # against 1.9). With target 8 the same settings keep blend-strip at 0.9 / 96.7, but f_B has
-    # not learned the patch triggers yet (badnets-grid 99.1 / 89.4, trojan-3x3 69.4 / 98.1).
-    # At lr 0.03 f_B separates each trigger at some epoch, a different one for each trigger,
-    # and its eval-mode losses swing between epochs, so no fixed schedule serves all four.
-    # The numbers above are fp32. The mini reproduction trains in bf16 where the CPU has it
-    # natively (reproductions/cbd/presets.py): badnets-grid 1.2 / 98.6, trojan-3x3 5.0 / 98.9,
-    # blend-strip 0.0 / 87.8, sig-cbd 100 / 99.7. Other targets with these settings (bf16,
-    # badnets-grid; blend-strip): 1: 99.7 / 99.4; 0.0 / 89.2. 2: 100 / 89.2; 0.6 / 91.1.
-    # 3: 100 / 98.9; 39.2 / 99.2. 4: 95.3 / 99.7; 0.0 / 91.7. The usable window of phase 1
-    # depends on the target class as well as on the trigger.
-    # On blend-strip f_B never fits the poison much better than the clean 0s (median f_B loss,
-    # poison / clean 0 / other clean, bf16): 3 epochs 0.004 / 0.015 / 1.9 (f_B predicts 0 for
-    # half of all images) -> 0.0 / 87.8; 4 epochs 0.012 / 0.022 / 1.3 -> 0.0 / 88.3; 5 epochs
-    # 0.060 / 0.134 / 0.79 -> 92.5 / 98.6. Class 0 is dropped together with the poison, or kept
-    # together with it.
+    # Ours: f_B must fit the poison far better than the clean examples, and on digits only a short
+    # window of phase 1 does (at lr 0.1 the eval-mode f_B swings from epoch to epoch). 3 epochs at
+    # 0.015 (ASR / CA_all, seed 0): badnets-grid 3.4 / 96.9, trojan-3x3 0.0 / 98.9; blend-strip
+    # 0.0 / 88.6 loses clean class 0 with the poison, as every setting tried did.
+    # Measured on digits: reproductions/cbd/NOTES.md "CBD mini phase 1".
     backdoored_epochs=3,
     backdoored_sgd=SGDConfig(lr=0.015),
-    # 5 epochs (115 steps) at lr 0.1 with x0.1 for the last one, like the mini No-defense
-    # schedule of the time (6 epochs, x0.1 at 4); a 6th epoch changed the results by less than a
-    # point.
+    # Ours: 5 epochs (115 steps) at lr 0.1, x0.1 for the last one; a 6th epoch changed the results
+    # by less than a point (reproductions/cbd/NOTES.md "CBD mini phase 2").
     clean_epochs=5,
     clean_milestones=(4,),
 )
