@@ -3,6 +3,7 @@
 Sources: "code" = the official repository (bboylyg/ABL, ``config.py`` and the two stage scripts),
 "paper" = Li et al., NeurIPS 2021. Where they disagree the defaults follow the code, which is what
 produced the paper's CIFAR-10 numbers; ``PAPER_VARIANT`` switches to the paper's description.
+The settings side by side: docs/methods/abl.md §4.
 """
 
 from __future__ import annotations
@@ -65,12 +66,12 @@ class AblConfig:
         check_milestones("finetune_milestones", self.finetune_milestones)
 
 
-# The paper's description (Li et al. 2021, Sec. 4 and the slides): turning epoch 20, the sign of
-# LGA inside the per-sample expectation, and global gradient ascent that minimises the loss on the
-# rest while maximising it on the isolated set in the same steps (no separate pure-ascent stage).
-# The paper gives no learning rate for that phase; this variant uses the fine-tuning schedule, and
-# measured on digits the unbounded -CE term then diverges within an epoch at lr 0.1 (the loss
-# reaches -1e4 in the first epoch): lower finetune_sgd.lr when using it.
+# The paper's description (Li et al. 2021; docs/methods/abl.md §2 and §6.3): turning epoch 20, the
+# sign of LGA inside the per-sample expectation, and global gradient ascent that minimises the loss
+# on the rest while maximising it on the isolated set in the same steps (no separate pure-ascent
+# stage). The paper gives no learning rate for that phase; this variant uses the fine-tuning
+# schedule, at whose lr 0.1 the unbounded -CE term diverges on digits within an epoch: lower
+# finetune_sgd.lr when using it (reproductions/abl/NOTES.md "ABL paper variant").
 PAPER_VARIANT = replace(
     AblConfig(),
     isolation_epochs=20,
@@ -81,28 +82,26 @@ PAPER_VARIANT = replace(
 
 
 # The mini presets' rescaling for digits (1,437 training images, 35x fewer than CIFAR-10): the same
-# pipeline in a few epochs at batch 64 (23 steps per epoch), each change measured on digits.
+# pipeline in a few epochs at batch 64 (23 steps per epoch), each change measured on digits
+# (docs/methods/abl.md §6.4; the measurements: reproductions/abl/NOTES.md "ABL mini").
 MINI_VARIANT = replace(
     AblConfig(),
     batch_size=64,  # the official demo's batch size: more steps per epoch on a small set
-    # At lr 0.1 the isolation model oscillates on so few steps and the lowest-loss set changes
-    # from epoch to epoch (measured isolation precision anywhere from 0 to 1); at lr 0.03 the
-    # backdoor is learned by epoch 5 while clean digits are not yet fitted.
+    # Ours: at lr 0.1 the isolation model oscillates on so few steps and the lowest-loss set
+    # changes from epoch to epoch; at lr 0.03 the backdoor is learned by epoch 5 while clean
+    # digits are not yet fitted.
     isolation_epochs=5,
     isolation_sgd=SGDConfig(lr=0.03),
-    # With 23 steps per epoch the running BN statistics lag the weights and eval-mode scores are
-    # noisy: measured precision of the lowest 1% after 5 epochs (badnets, trojan, blend; seeds
-    # 0 and 1): 1.0 / 0 / 1.0 / 1.0 / 0.79 / 0.21 as the code scores, 1.0 / 0.79 / 1.0 / 1.0 /
-    # 0.50 / 1.0 with statistics recomputed over the split.
+    # Ours: with 23 steps per epoch the running BN statistics lag the weights and eval-mode scores
+    # are noisy (isolation precision over six runs: 0 to 1.0 as the code scores, 0.50 to 1.0 with
+    # the statistics recomputed).
     scoring_recalibrates_bn=True,
     finetune_epochs=4,
     finetune_milestones=(3,),
     finetune_augment=MINI_AUGMENT,  # crop and flip off, as in the mini No-defense training
-    # The official unlearning is 16 ascent steps at lr 5e-4 on 500 isolated CIFAR images; 1% of
-    # digits is 14 images, one step per epoch, and 4 steps at 5e-4 leave the backdoor in place.
-    # Measured on digits at lr 1e-3 (badnets-grid / blend-strip, ASR and CA_nontarget drop):
-    # 10 steps 10.3 / 9.7 ASR; 11 steps 6.5 / 5.6 ASR at CA -2.2 / -2.5; 12 steps -2.2 / -3.1 CA;
-    # at 2e-3 the ascent overshoots (12 steps: CA -7.2 / -4.4).
+    # Ours: 1% of digits is 14 images, one ascent step per epoch, and the code's 4 steps at 5e-4
+    # leave the backdoor in place; 11 steps at 1e-3 bring badnets-grid / blend-strip to ASR
+    # 6.5 / 5.6 at a CA_nontarget cost of 2.2 / 2.5 points.
     unlearning_epochs=11,
     unlearning_lr=1e-3,
 )
