@@ -3,7 +3,8 @@
 Sources: "code" = the official repository (VITA-Group/Trap-and-Replace-Backdoor-Defense,
 ``backdoor_trapper_bait_and_trap.py`` for stage 1 and ``backdoor_trapper_remove_and_patch.py`` for
 stage 2), "paper" = Wang et al., NeurIPS 2022. The stage-2 recipe (Adam at lr 0.03, CutMix on every
-batch, label smoothing) is only in the code (spec methods.md §3.3-3.6).
+batch, label smoothing) is only in the code (docs/methods/trap-replace.md §3.4 and §5). The
+settings side by side: docs/methods/trap-replace.md §4.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ CROP_FLIP = Augment(crop_padding=4, flip=True)  # code: RandomCrop(32, 4) + flip
 class TrapReplaceConfig:
     """Every setting of one T&R run. Defaults are the official code's CIFAR-10 settings."""
 
-    model: str = "wrn-16-1-tr"  # code: WRN16AE / WRN16AUX (spec methods.md §0.5b)
+    model: str = "wrn-16-1-tr"  # code: WRN16AE / WRN16AUX (docs/methods/trap-replace.md §3.2)
     stem_end_block: int = 5  # code default; paper Table 5 moves the split (4, 5 or 6)
 
     # Stage 1, "bait and trap": stem + light head + decoder on the poisoned split.
@@ -68,41 +69,28 @@ class TrapReplaceConfig:
 
 
 # The mini presets' rescaling for digits (1,437 training images; T&R's holdout is 20% of them
-# there, see reproductions/trap_replace/presets.py), each change measured on digits (seed 0,
-# target 0; "ASR / CA_all" after stage 2, No defense at 99.4 / 99.2 on badnets-grid). Every value
-# but the reconstruction weight was measured at the code's weight 10:
+# there), each change measured on digits (docs/methods/trap-replace.md §6.3; the measurements:
+# reproductions/trap_replace/NOTES.md "T&R mini"). "ASR / CA_all" after stage 2, seed 0.
 MINI_VARIANT = replace(
     TrapReplaceConfig(),
-    # 8 epochs of stage 1 at batch 64 (18 steps each) instead of 200 at 256; at the code's lr
-    # 1e-3 stage 1 ends at CA_all 98.1 and stage 2 at 0.0 / 93.6, at 3e-3 at 99.2 and 0.0 / 97.5.
+    # Ours: 8 epochs of stage 1 at batch 64 (18 steps each) instead of 200 at 256; at the code's lr
+    # 1e-3 stage 2 ends at 0.0 / 93.6 on badnets-grid, at 3e-3 at 0.0 / 97.5.
     trap_epochs=8,
     trap_batch_size=64,
     trap_adam=AdamConfig(lr=3e-3, weight_decay=5e-4),
     # No crop or flip in stage 1, as in the mini No-defense training (unpoison.train.MINI_AUGMENT):
     # with them the 3x3 corner trigger is not learned in 15 epochs (stage 1 ASR 8-16%).
     trap_augment=NO_AUGMENT,
-    # Reconstruction weight 500 instead of the code's 10. Digits are easy to reconstruct, and at
-    # the code's weight the stem learns the blend trigger as a class-0 feature: the fresh head,
-    # trained only on clean digits, reads it as 0 and T&R leaves blend-kitty at ASR 100.
-    # Measured on blend-kitty (ASR / CA_all after stage 2):
-    #   weight    10: 100 / 97.8
-    #   weight    50: 80.4 / 96.7
-    #   weight   200: 12.8 / 95.0
-    #   weight   300: 18.4 / 94.7
-    #   weight   500: 6.2 / 95.8 (1.2 / 95.3 with 12 trap epochs)
-    #   weight  1000: 0.0 / 93.3
-    # At 500, badnets-grid ends at 0.0 / 95.0. Other knobs left blend-kitty at ASR 100: trap lr
-    # 1e-3, 3 trap epochs, the stem split after block 4 or 6, and crop in stage 1.
-    # Not robust across seeds: at weight 500, blend-kitty ends at 6.2 / 95.8 (seed 0),
-    # 91.6 / 92.5 (seed 1), 73.5 / 91.9 (seed 2) and 1.9 / 92.8 (seed 3). With seed 1 it ends at
-    # 70.7 / 91.9 at weight 700, and at 22.1 / 93.6 at 1000 with 12 trap epochs. Badnets-grid at
-    # 500 with seed 1: 0.0 / 92.8.
+    # Ours: 500 instead of the code's 10. Digits are easy to reconstruct, and at weight 10 the stem
+    # learns the blend trigger as a class-0 feature, so the fresh head reads it as 0: blend-kitty
+    # 100 / 97.8 at 10, 6.2 / 95.8 at 500 (badnets-grid 0.0 / 95.0). Not robust across seeds
+    # (blend-kitty at 500, seed 1: 91.6 / 92.5).
     reconstruction_weight=500.0,
     # 30 epochs at batch 32 on the holdout (9 steps each); the code's lr 0.03 kept.
     replace_epochs=30,
     replace_batch_size=32,
-    # Crop kept, flip off: digits are not mirror-symmetric, and a head trained on flipped digits
-    # stays at CA_all 91.9 (0.0 ASR) where without flips it reaches 97.5; without the crop as well
+    # Ours: crop kept, flip off: digits are not mirror-symmetric, and a head trained on flipped
+    # digits stays at CA_all 91.9 where without flips it reaches 97.5; without the crop as well
     # the new head relearns part of the backdoor from the stem (ASR 17.8).
     replace_augment=Augment(crop_padding=4),
 )

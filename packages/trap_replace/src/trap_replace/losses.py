@@ -9,7 +9,7 @@ import torch.nn.functional as F
 def total_variation(images: torch.Tensor) -> torch.Tensor:
     """(sum of squared vertical differences + sum of squared horizontal differences) / (B*C*H*W).
 
-    T&R code's TV term on the reconstruction [B, C, H, W] (spec methods.md §3.2).
+    T&R code's TV term on the reconstruction [B, C, H, W] (docs/methods/trap-replace.md §3.3).
     """
     vertical = (images[:, :, 1:, :] - images[:, :, :-1, :]).pow(2).sum()
     horizontal = (images[:, :, :, 1:] - images[:, :, :, :-1]).pow(2).sum()
