@@ -1,4 +1,4 @@
-"""The SD module's fine-tuning loss, which the code calls "L_intra" (methods.md §4.1, step 2).
+"""The SD module's fine-tuning loss, which the code calls "L_intra" (docs/methods/dst-dbr.md §3.2).
 
 Per batch: the centre of each class present (the mean penultimate feature of its images, by their
 possibly poisoned labels), L2-normalised; the loss is the mean of all K' x K' entries of the

@@ -5,7 +5,7 @@ Sources: "code" = the official repository (SCLBD/Effective_backdoor_defense: the
 ``calculate_gamma.py``, ``separate_samples.py``; the ST scripts ``ST/train_extractor.py`` and
 ``ST/train_classifier.py``; the BR scripts ``train_attack_withTrans.py`` and
 ``unlearn_relearn.py``), "paper" = Chen, Wu & Wang, NeurIPS 2022. Defaults are the code's
-CIFAR-10 settings.
+CIFAR-10 settings; docs/methods/dst-dbr.md §4 lists them side by side.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _sgd(lr: float, weight_decay: float) -> SGDConfig:
 
 @dataclass(frozen=True)
 class SDConfig:
-    """The sample-distinguishment (SD) module, shared by D-ST and D-BR (methods.md §4.1)."""
+    """The sample-distinguishment (SD) module of D-ST and D-BR (docs/methods/dst-dbr.md §3.2)."""
 
     model: str = "resnet18-cifar-maxpool"  # code: huyvnphan's ResNet-18, max-pool kept
     width: int = 64  # code: ResNet-18's first-stage width; the mini preset narrows it
@@ -79,7 +79,7 @@ CONTRASTS = ("ctl", "s-ctl", "ss-ctl")
 
 @dataclass(frozen=True)
 class STConfig:
-    """The secure-training (ST) module of D-ST (methods.md §4.2)."""
+    """The secure-training (ST) module of D-ST (docs/methods/dst-dbr.md §3.3)."""
 
     model: str = "resnet18-supcon"  # code: the SupContrast ResNet-18 (no max-pool) + MLP head
     width: int = 64  # code; the mini preset narrows it
@@ -128,7 +128,7 @@ class STConfig:
 
 @dataclass(frozen=True)
 class BackdooredConfig:
-    """The model D-BR purifies: plain training on the poisoned set (methods.md §4.3, step 1)."""
+    """The model D-BR purifies, trained on the poisoned set (docs/methods/dst-dbr.md §3.4)."""
 
     model: str = "resnet18-cifar-maxpool"  # code
     width: int = 64  # code; the mini preset narrows it
@@ -145,7 +145,7 @@ class BackdooredConfig:
 
 @dataclass(frozen=True)
 class BRConfig:
-    """The backdoor-removal (BR) module of D-BR (methods.md §4.3, step 2)."""
+    """The backdoor-removal (BR) module of D-BR (docs/methods/dst-dbr.md §3.4)."""
 
     epochs: int = 20  # code
     batch_size: int = 128  # code
@@ -183,59 +183,45 @@ def _positive_ints(config: object, *names: str) -> None:
 
 
 # The mini presets' rescaling for digits (1,437 training images, 35x fewer than CIFAR-10, on 2 CPU
-# cores; each value measured on digits, seed 0). The algorithm is unchanged; the networks are
+# cores; each value measured on digits, seed 0; docs/methods/dst-dbr.md §6.3, the measurements:
+# reproductions/dst_dbr/NOTES.md "D-ST / D-BR mini"). The algorithm is unchanged; the networks are
 # narrower and every stage shorter, and where a stage sees 35x fewer steps its lr or batch was
 # rescaled. Crop and flip are off where the code has them: digits are not mirror-symmetric, and
 # with crops the 3x3 corner trigger is not learned in so few epochs (see unpoison.train's
 # MINI_AUGMENT).
 MINI_WIDTH = 16  # a quarter of ResNet-18's 64: about 1/16 of the compute
 MINI_AUGMENT = Augment()
-# The FCT only separates the poisoned images once the SD model has learned the trigger. At the
-# code's lr 0.01 for 2 epochs it learns the digits but not the BadNets trigger (SD model ASR 0-12%;
-# the split's poisoned part then holds no poisoned image). At batch 16, lr 0.05 the trigger is
-# learned around epoch 10, and the 5 fine-tune epochs then raise the FCT's AUC from 0.85 to 0.99.
-# Batch 32 needed 12+ epochs; lr 0.1 did not learn the trigger in 10.
-# 14 training epochs, not 10: at 10 the split depended on float rounding. BadNets-all2one, seed 0:
-# on an Intel CPU (AMX) the poisoned part was 100% poisoned images; on an AMD one (AVX512-BF16)
-# it held only clean 0s, whose FCT was then the highest (median 1.44 against the poison's 0.39;
-# poisoned-part precision 0.0, 16.7, 0.0 for seeds 0-2). At 14, on the AMD CPU: poisoned-part
-# precision 100, 81.3, 80.3 for seeds 0-2 (recall 52, 47, 47; AUC 0.99, 0.97, 0.97); the
-# images that still get in are clean 0s.
+# Ours: FCT only separates the poisoned images once the SD model has learned the trigger; at the
+# code's lr 0.01 for 2 epochs it does not (SD model ASR 0-12%). At batch 16, lr 0.05 it is learned
+# around epoch 10; 14 epochs, because at 10 the split depended on float rounding (on one CPU the
+# poisoned part held only clean 0s). The 5 fine-tune epochs raise FCT's AUC from 0.85 to 0.99.
 MINI_SD = SDConfig(
     width=MINI_WIDTH, batch_size=16, sgd=_sgd(0.05, 5e-4), train_epochs=14, finetune_epochs=5
 )
 MINI_DST = DSTConfig(
-    # D-ST's linear head learns only from the suspected-clean part. On digits the FCT differs
-    # from digit to digit, so the lowest 20% is lopsided: BadNets-all2one, seed 0, holds 56 and
-    # 62 images of digits 1 and 4 but 4, 2 and 6 of digits 0, 2 and 5.
-    # With it the head reached CA_nontarget 71-83 while the features were good for 98.6 (a
-    # linear probe on every clean image). The lowest 50% holds at least 14 of every digit, and
-    # of about 130 poisoned images none on BadNets, 3 on Blend-Strip, 10 on Trojan. At seed 1
-    # Blend-Strip's D-ST ASR is 33.0 at 50% and 66.0 at 60%: the blended images that get into
-    # the clean part teach the head the trigger. D-BR keeps the code's 20%:
-    # at 50% its relearning pass also relearns those few (Blend-Strip ASR 4 -> 17, Trojan
-    # 0 -> 31). Both split the same FCT scores (dst_dbr.sd), so the SD model trains once.
+    # Ours: D-ST's linear head learns only from the suspected-clean part, and on digits FCT differs
+    # from digit to digit, so the lowest 20% holds few images of some digits (the head reached
+    # CA_nontarget 71-83 on features a linear probe reads at 98.6); the lowest 50% holds at least
+    # 14 of every digit. D-BR keeps the code's 20%: at 50% its relearning pass also relearns the
+    # few poisoned images that get in. Both split the same FCT scores (dst_dbr.sd).
     sd=replace(MINI_SD, clean_ratio=0.5),
     st=STConfig(
-        # The ST network with the SD network's stem max-pool: at width 16 the no-max-pool
+        # Ours: the ST network with the SD network's stem max-pool: at width 16 the no-max-pool
         # network costs 3x more per epoch, and the extractor is the slowest stage.
         model="resnet18-supcon-maxpool",
         width=MINI_WIDTH,
-        # Crops down to 20% of an 8x8-pixel digit leave too little of it: with scale (0.2, 1)
-        # the final CA_all was 71.7, with (0.5, 1) 81.4 (BadNets-all2one, 20 extractor epochs).
+        # Ours: crops down to 20% of an 8x8-pixel digit leave too little of it (final CA_all 71.7
+        # with scale (0.2, 1), 81.4 with (0.5, 1)).
         augment=SimCLRAugment(flip=False, scale=(0.5, 1.0)),
-        # The extractor is D-ST's slowest stage (2-3.4 s per epoch on 2 cores). After 8 epochs
-        # a linear probe on every clean image reads its features at 98.6 (BadNets-all2one,
-        # seed 0); 16 epochs gave the same.
+        # Ours: after 8 epochs a linear probe on every clean image reads the features at 98.6;
+        # 16 epochs gave the same.
         extractor_epochs=8,
         extractor_batch_size=64,  # 23 steps per epoch instead of 3 at the code's 512
         warmup_epochs=2,
         classifier_batch_size=32,  # about 25 steps per epoch instead of 1
-        # At the code's constant lr 5 the head's last epoch is noisy (CA_nontarget 69-85 over
-        # settings that differ only in noise; the code picks the best epoch on the test set, we
-        # never do). 30 epochs with the code's own x0.1 drops at 60/75/90% of the run, ASR /
-        # CA_nontarget for seeds 0-2: BadNets-all2one 0.0 / 95.6, 0.0 / 98.4, 0.0 / 96.9;
-        # Blend-Strip 1.9 / 95.6, 33.0 / 97.2, 3.7 / 93.8; Trojan (seed 0) 0.6 / 96.3.
+        # Ours: at the code's constant lr 5 the head's last epoch is noisy (CA_nontarget 69-85),
+        # and we never pick an epoch on the test set. 30 epochs with the code's own x0.1 drops at
+        # 60/75/90% of the run: BadNets-all2one 0.0 / 95.6 (ASR / CA_nontarget).
         classifier_epochs=30,
         classifier_milestones=(18, 23, 27),
     ),
@@ -250,9 +236,7 @@ MINI_DBR = DBRConfig(
         augment=MINI_AUGMENT,
     ),
     sd=MINI_SD,
-    # About 70 suspected-poisoned images: at the code's batch 128 and lr 1e-4, 20 epochs are 20
-    # ascent steps (Trojan ASR 95 -> 41 at batch 16). Batch 32, lr 4e-4: ASR 0.0 with
-    # CA_nontarget 99.1 (Trojan, from 100) and 97.8 (BadNets-all2one, from 98.4); lr 1e-3 at
-    # batch 16 also removed it but cost 25 points of CA.
+    # Ours: about 70 suspected-poisoned images: at the code's batch 128 and lr 1e-4, 20 epochs are
+    # 20 ascent steps. Batch 32, lr 4e-4: Trojan ASR 0.0 at CA_nontarget 99.1 (from 100 / 100).
     br=BRConfig(batch_size=32, sgd=_sgd(4e-4, 5e-4), augment=MINI_AUGMENT),
 )

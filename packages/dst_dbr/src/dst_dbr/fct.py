@@ -1,5 +1,5 @@
 """The feature consistency towards transformations (FCT) of D-ST / D-BR's SD module, and the
-three-way split it yields (methods.md §4.1, steps 3-5).
+three-way split it yields (docs/methods/dst-dbr.md §3.2, steps 3-5).
 
 FCT(x) is the mean over the feature dimensions of (f(x) - f(T(x)))^2, where f is the SD model's
 penultimate feature in eval mode and T a random rotation (up to +-180 degrees) followed by a random

@@ -1,5 +1,5 @@
-"""D-ST's loss for its linear classifier (methods.md §4.2 b): learn the suspected-clean images,
-push away from the suspected-poisoned ones.
+"""D-ST's loss for its linear classifier (docs/methods/dst-dbr.md §3.3 b): learn the
+suspected-clean images, push away from the suspected-poisoned ones.
 
 L = mean CE over the batch's suspected-clean images - lambda * mean CE over its suspected-poisoned
 images, lambda = 0.001. The code takes the second mean over an empty set when a batch holds no
