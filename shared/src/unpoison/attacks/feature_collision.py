@@ -1,12 +1,13 @@
 """FC, feature collision ("Poison Frogs", Shafahi et al. 2018), as a clean-label backdoor.
 
 Poison Frogs is a targeted attack on one test image; ABL lists FC with an attack success rate
-and no recipe (spec attacks.md §2.11). Our reading, the hidden-trigger form the spec names: the
-poisoned images are target-class images, labels unchanged, perturbed so that a clean surrogate's
-penultimate features collide with those of *triggered* non-target images; at test time the trigger
-(ABL's BadNets grid) on any image should then read as the target class.
+and no recipe (docs/attacks.md §5.10). Our reading, the hidden-trigger form: the poisoned
+images are target-class images, labels unchanged, perturbed so that a clean surrogate's
+penultimate features collide with those of *triggered* non-target images; at test time the
+trigger (ABL's BadNets grid) on any image should then read as the target class.
 
-Crafting follows the poisoning benchmark's ``craft_poisons_fc.py`` (L-inf mode, its defaults),
+Crafting follows the poisoning benchmark's
+``aks2203/poisoning-benchmark:poison_crafting/craft_poisons_fc.py`` (L-inf mode, its defaults),
 batched over images:
 
 - the goal is the mean surrogate feature of ``samples`` triggered non-target training images
@@ -17,10 +18,9 @@ batched over images:
   the objective at the current x is not above the last kept one, otherwise the step size is
   multiplied by 0.2; an image stops when a kept step moves it by less than 1e-5 (relative).
 
-On digits the mini FC plants no backdoor in the mini No-defense training (seed 0, target 0): ASR
-0.0 with ABL's 12 poisoned images, with every target-class image (139), and with those at eps
-32/255 (a mean change of 13 levels). Poison Frogs collides features for a victim that reuses the
-surrogate's feature extractor (transfer learning); a victim trained from scratch learns its own.
+On digits the mini FC plants no backdoor in the mini No-defense training (ASR 0.0): Poison Frogs
+collides features for a victim that reuses the surrogate's feature extractor, and a victim trained
+from scratch learns its own. Measured on digits: reproductions/abl/NOTES.md "fc on digits".
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class _Goal(nn.Module):
 class FeatureCollision(LearnedAttack):
     """ABL "FC": target-class images perturbed (8/255) so that a clean surrogate sees them as
     images carrying ABL's BadNets grid; the test-time trigger is that grid (our reading: ABL gives
-    no recipe). Its mini recipe plants no backdoor on digits (module docstring)."""
+    no recipe). Its mini recipe plants no backdoor on digits (reproductions/abl/NOTES.md "fc on
+    digits")."""
 
     name = "fc"
     papers = 'ABL "FC"'

@@ -2,39 +2,20 @@
 
 Clean-label: the poisoned images are target-class images that keep their label. Each is first
 perturbed by PGD against the attacker's surrogate classifier, so that its content is hard to
-learn, then stamped with a four-corner grid, which the victim learns instead (spec attacks.md
-§2.5). Test images get the stamp only.
+learn, then stamped with a four-corner grid, which the victim learns instead (docs/attacks.md
+§5.5). Test images get the stamp only.
 
 ``prepare`` trains the surrogate (``unpoison.attacks.surrogate``); ``apply(train=True)`` perturbs
 the images as images of the prepared target class, which is what every clean-label selection
 gives it. The PGD result is cast as the official codes cast it, ``(255 x).astype(uint8)``: a
 truncation, and where the PGD images are not clamped (D-ST), a wrap-around of values outside
-[0, 255] (spec attacks.md §0.3).
+[0, 255] (docs/attacks.md §1.2).
 
 Each attack has a ``"paper"`` recipe and a ``"mini"`` one for digits on a CPU (a smaller
-surrogate trained for a few epochs; the PGD crafting is the paper's).
-
-On digits none of the three plants a backdoor in the mini No-defense training (ASR 0-7), and
-neither did any variant we measured (seed 0, target 0, every target-class image poisoned unless
-said otherwise):
-
-- ``cl-dst``: the wrap-around turns digits' black background (value 0) into bright noise, a
-  mean change of 61 levels per pixel that the victim learns as class 0 instead of the grid.
-  Clamped (a mean change of 9 levels), the PGD images fool the surrogate but not a fresh
-  victim, which still reads 92% of them as 0 without the grid: ASR 0.6 at eps 8/255 and 16/255.
-- ``lcba`` and ``cl-abl``: at eps 16/255 the adversarially trained surrogate still classifies
-  96% of LCBA's PGD images as 0, so they stay easy (ASR 6.5; ``cl-abl`` 0.3). At 32/255 the
-  victim loses clean class 0 (CA_all 88-91) without learning the grid (ASR 3), and at 48/255
-  LCBA's victim reads every PGD image as 0 without the grid: it learned the perturbation.
-
-The grid alone does not plant either. Stamping every target-class image without any
-perturbation, the victim learns class 0 as "a 0 with the grid": clean test 0s are lost (CA_all
-90.3) and other digits with the grid keep their class (ASR 2.2; 0.0 with 70% of them stamped).
-Nor does a perturbation that no clean digit could show apart from its content: crafted on the
-native 8x8 grayscale digit (one value per 4x4 block, the same in every channel), on the strokes
-only, against the adversarially trained surrogate, it fools the surrogate on every image at
-128/255, yet gives ASR 4.0 with half the 0s poisoned and 13.4 with 80%; with every 0 poisoned it
-reaches ASR 61-69 at 48-128/255, but clean 0s are lost again (CA_all 88-89).
+surrogate trained for a few epochs; the PGD crafting is the paper's). On digits none of the three
+plants a backdoor in the mini No-defense training (ASR 0-7), nor did any variant measured:
+reproductions/dst_dbr/NOTES.md "cl-dst on digits", reproductions/trap_replace/NOTES.md "lcba on
+digits", reproductions/abl/NOTES.md "cl-abl on digits".
 """
 
 from __future__ import annotations
@@ -79,10 +60,11 @@ class LabelConsistentRecipe:
 
 
 # PGD adversarial training as in fast_adversarial's train_pgd.py, which the PyTorch port ABL links
-# uses for its robust model (spec attacks.md §2.5c): eps 8/255, 10 steps of 2/255, random start;
-# ResNet-18, SGD lr 0.1 (momentum 0.9, weight decay 5e-4), x0.1 at 100 and 150 of 200 epochs,
-# crop + flip. Madry's LCBA model is "adversarially trained" without published code: we use the
-# same recipe for it (our reading, spec attacks.md §5).
+# (hkunzhe/label_consistent_attacks_pytorch) uses for its robust model: eps 8/255, 10 steps of
+# 2/255, random start; ResNet-18, SGD lr 0.1 (momentum 0.9, weight decay 5e-4), x0.1 at 100 and
+# 150 of 200 epochs, crop + flip (docs/attacks.md §7). Madry's LCBA model is "adversarially
+# trained" without published code: we use the same recipe for it (our reading, docs/attacks.md
+# §9).
 _ADVERSARIAL_SURROGATE = SurrogateTraining(
     model="resnet18-cifar",
     epochs=200,
@@ -167,8 +149,9 @@ class LabelConsistent(LearnedAttack):
 class CleanLabelDST(LabelConsistent):
     """D-ST/D-BR "CL": PGD-Linf eps 8/255, 4 steps of 2/255 with a random start and no clamp, on
     a standard ResNet-18 (with max-pool) fed [0, 1] images although it was trained on normalised
-    ones; the uint8 cast wraps; D-ST's inset four-corner layout (spec attacks.md §2.5a). Its
-    mini recipe plants no backdoor on digits (module docstring)."""
+    ones; the uint8 cast wraps; D-ST's inset four-corner layout (docs/attacks.md §5.5). Its
+    mini recipe plants no backdoor on digits (reproductions/dst_dbr/NOTES.md "cl-dst on
+    digits")."""
 
     name = "cl-dst"
     papers = 'D-ST/D-BR "CL"'
@@ -204,7 +187,8 @@ class LCBA(LabelConsistent):
     """T&R "LCBA": every target-class image replaced by its PGD-Linf eps 16/255 version against
     an adversarially trained model (MadryLab's released ``inf_16``, regenerated here: 100 steps
     of 2/255 with a random start, our reading), then the grid in all four corners, flush
-    (spec attacks.md §2.5b). Its mini recipe plants no backdoor on digits (module docstring)."""
+    (docs/attacks.md §5.5). Its mini recipe plants no backdoor on digits
+    (reproductions/trap_replace/NOTES.md "lcba on digits")."""
 
     name = "lcba"
     papers = 'Trap-and-Replace "LCBA"'
@@ -216,8 +200,8 @@ class LCBA(LabelConsistent):
 class CleanLabelABL(LabelConsistent):
     """ABL "CL": PGD-Linf eps 8/255, 100 steps of 1.5/255 on an adversarially trained ResNet-18
     (the PyTorch port ABL's README links; ABL's own settings are unpublished), then the
-    four-corner grid of ABL's data loader, which is D-ST's layout (spec attacks.md §2.5c). Its
-    mini recipe plants no backdoor on digits (module docstring)."""
+    four-corner grid of ABL's data loader, which is D-ST's layout (docs/attacks.md §5.5). Its
+    mini recipe plants no backdoor on digits (reproductions/abl/NOTES.md "cl-abl on digits")."""
 
     name = "cl-abl"
     papers = 'ABL "CL"'
