@@ -1,7 +1,7 @@
 """BadNets patch triggers (Gu et al. 2017): a small fixed patch that overwrites pixels.
 
-Every patch writes the same value to every channel, as in the official code (spec attacks.md
-§2.1). The CIFAR patches sit at the bottom-right corner; the ImageNet ones are described in their
+Every patch writes the same value to every channel, as in the official code (docs/attacks.md
+§5.1). The CIFAR patches sit at the bottom-right corner; the ImageNet ones are described in their
 classes. No trigger file is needed.
 """
 
@@ -14,7 +14,7 @@ import torch
 from unpoison.attacks.base import Attack, LabelRule, check_min_size, register_attack
 
 # The 3x3 grid in the bottom-right corner (rows/cols 29-31 of a 32x32 image), identical in
-# ABL/NAD/CBD `_gridTriger`, D-ST `_gridTriger` and T&R `badnet_grid` (spec attacks.md §2.1a).
+# ABL/NAD/CBD `_gridTriger`, D-ST `_gridTriger` and T&R `badnet_grid` (docs/attacks.md §5.1).
 GRID = torch.tensor(
     [
         [0, 0, 255],
@@ -48,7 +48,7 @@ class BadNetsSquare(Attack):
     """A white ``size``x``size`` square one pixel in from the bottom and right edges.
 
     With the default size 3 this is D-ST's `_squareTrigger` (rows/cols 28-30 of 32x32), used for
-    D-ST "BadNets-all2all" (spec attacks.md §2.1b, §3); size 4 gives T&R's "BadNet-White" (§2.1c).
+    D-ST "BadNets-all2all" (docs/attacks.md §5.1, §6.4); size 4 gives T&R's "BadNet-White".
     """
 
     name = "badnets-square"
@@ -84,15 +84,15 @@ class BadNetsWhite(BadNetsSquare):
     """T&R "BadNet-White" (`badnet_sq`): a white 4x4 square at rows/cols 27-30 of 32x32.
 
     T&R writes 255 to the slice ``32-1-4 : 32-1`` of rows and columns (a 1-pixel gap to the
-    bottom/right edges), the same patch as I-BAU's `badnets` with ``pat_size=4`` (spec attacks.md
-    §2.1c).
+    bottom/right edges), the same patch as I-BAU's `badnets` with ``pat_size=4`` (docs/attacks.md
+    §5.1).
     """
 
     name = "badnets-white"
     papers = 'T&R "BadNet-White"'
     default_label_rule = LabelRule.ALL_TO_ONE  # T&R attacks all-to-one, target 0
 
-    # T&R `badnet_sq`: side 4 (spec attacks.md §2.1c).
+    # T&R `badnet_sq`: side 4 (docs/attacks.md §5.1).
     def __init__(self, size: int = 4, label_rule: LabelRule | str | None = None) -> None:
         super().__init__(size, label_rule)
 
@@ -101,7 +101,7 @@ class BadNetsWhite(BadNetsSquare):
 class BadNetsSquareImageNet(BadNetsSquare):
     """D-ST's ImageNet BadNets (`squareTrigger_imagenet`): a white square flush with the corner.
 
-    D-ST uses ``distance=0`` and side ``int(0.1 * 224) = 22`` (spec attacks.md §2.1d, §1.1). D-ST
+    D-ST uses ``distance=0`` and side ``int(0.1 * 224) = 22`` (docs/attacks.md §5.1). D-ST
     stamps it on the raw-resolution image before resizing to 224x224, so there the patch ends up
     rescaled; we stamp it on the stored arrays, i.e. at the stored resolution.
     """
@@ -117,7 +117,7 @@ class BadNetsSquareImageNet(BadNetsSquare):
 
 
 # T&R ImageNet-12 `badnet_grid`: a 3x3 grid of 10x10 blocks covering rows/cols 32-61, values by
-# (row block, column block) as written in `datasets/imagenet.py` (spec attacks.md §2.1d). It is
+# (row block, column block) as written in `datasets/imagenet.py` (docs/attacks.md §5.1). It is
 # the CIFAR GRID rotated by 180 degrees.
 IMAGENET_GRID = torch.tensor(
     [

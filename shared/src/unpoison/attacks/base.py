@@ -1,8 +1,8 @@
 """The attack interface, the label rules and the attack registry.
 
 An attack maps a batch of raw uint8 images [N, C, H, W] to triggered uint8 images. As in all four
-official codebases, the trigger is applied to raw pixels, before any normalisation (spec
-attacks.md §0.2). Each attack also carries a label rule: how a poisoned image is relabelled.
+official codebases, the trigger is applied to raw pixels, before any normalisation
+(docs/attacks.md §1.1). Each attack also carries a label rule: how a poisoned image is relabelled.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _CHUNK = 4096
 
 
 class LabelRule(StrEnum):
-    """How a poisoned training image is relabelled (D-ST `target_type`, spec attacks.md §1)."""
+    """How a poisoned training image is relabelled (D-ST `target_type`, docs/attacks.md §2)."""
 
     ALL_TO_ONE = "all-to-one"  # label := target
     ALL_TO_ALL = "all-to-all"  # label := (y + 1) mod K
@@ -103,7 +103,7 @@ class Attack(ABC):
         return x, y
 
     def backdoor_test(self, test: Split, target: int, num_classes: int) -> Split:
-        """The triggered test set the attack success rate is measured on (spec methods.md §0.4).
+        """The triggered test set the attack success rate is measured on (docs/evaluation.md §2.2).
 
         All-to-one and clean-label: every non-target test image with the test-time trigger,
         labelled ``target``. All-to-all: every test image triggered, labelled

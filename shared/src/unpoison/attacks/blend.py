@@ -1,7 +1,7 @@
 """Blend triggers (Chen et al. 2017): new = floor((1 - alpha) * img + alpha * pattern).
 
 Every official blend computes ``(1 - alpha) * img + alpha * pattern`` in float64 numpy and casts to
-uint8, which truncates (spec attacks.md §0.3-2); all terms are non-negative, so that is a floor. We
+uint8, which truncates (docs/attacks.md §1.2); all terms are non-negative, so that is a floor. We
 compute the same expression in float64 in the same order, so the uint8 results match bit for bit.
 The value never leaves [0, 255], so the official clip after the cast has no effect.
 """
@@ -19,7 +19,7 @@ from PIL import Image
 
 from unpoison.attacks.base import Attack, LabelRule, register_attack
 
-# Blend weight of the pattern: alpha = 0.2 in ABL, D-ST and T&R (spec attacks.md §2.3).
+# Blend weight of the pattern: alpha = 0.2 in ABL, D-ST and T&R (docs/attacks.md §5.3).
 DEFAULT_ALPHA = 0.2
 
 
@@ -64,7 +64,7 @@ class BlendStrip(_Blend):
     """ABL "Blend" / D-ST "Blend-Strip" (`signalTrigger`), a vertical-stripe mask.
 
     The official `signal_cifar10_mask.npy` equals ``uint8_wrap(trunc(20 * sin(0.8 * col)))``, the
-    same in every row and channel (spec attacks.md §2.3a: a sine stored in uint8 without an offset,
+    same in every row and channel (docs/attacks.md §5.3: a sine stored in uint8 without an offset,
     so negative values wrapped to 237..255). We generate it by that formula for any width.
     """
 
@@ -73,7 +73,7 @@ class BlendStrip(_Blend):
 
     def _pattern(self, channels: int, height: int, width: int) -> torch.Tensor:
         col = torch.arange(width, dtype=torch.float64)
-        # Amplitude 20 and 0.8 rad/pixel: the generator of the official mask (spec §2.3a).
+        # Amplitude 20 and 0.8 rad/pixel: the generator of the official mask (docs/attacks.md §5.3).
         wrapped = torch.trunc(20 * torch.sin(0.8 * col)).to(torch.int64).remainder(256)
         return wrapped.to(torch.float64).expand(1, height, width)
 
@@ -83,7 +83,7 @@ class BlendRandom(_Blend):
     """A fixed grey uniform-noise pattern drawn from ``numpy.random.default_rng(seed)``.
 
     ABL/NAD/CBD `_randomPixelTrigger` blends a grey ``randint(0, 256)`` mask (same on all channels)
-    at alpha 0.2 but draws a fresh mask for every image (spec attacks.md §2.3d). Our choice: one
+    at alpha 0.2 but draws a fresh mask for every image (docs/attacks.md §5.3). Our choice: one
     pattern per seed and image size, so the trigger is a fixed, reproducible pattern.
     """
 
@@ -113,7 +113,7 @@ class BlendNoise(Attack):
 
     The official code draws ``randint(0, 256)`` of size H x W for each poisoned image (training
     and test alike), repeats it over the channels and computes ``floor(0.8 * img + 0.2 * noise)``
-    (spec attacks.md §2.3d); the trigger is thus the noise statistics, not a fixed pattern. The
+    (docs/attacks.md §5.3); the trigger is thus the noise statistics, not a fixed pattern. The
     official draws are unseeded; ours come from a CPU ``torch.Generator`` seeded from ``seed`` and
     ``train`` at every call, so the same batch always gets the same noise, image i of a call
     gets the i-th mask of that stream, and test-time noise differs from training noise. Which
@@ -162,8 +162,8 @@ class BlendImage(_Blend):
 
     ``image`` is a uint8 tensor or array (H x W, C x H x W or H x W x C) or the path of an image
     file (read as RGB). It must already have the size of the images it is applied to: the
-    official codes resize it differently (cv2 bilinear in D-ST, anti-aliased skimage in T&R; spec
-    attacks.md §2.3b-c), so resizing is left to the caller.
+    official codes resize it differently (cv2 bilinear in D-ST, anti-aliased skimage in T&R;
+    docs/attacks.md §5.3), so resizing is left to the caller.
     """
 
     name = "blend-image"

@@ -1,4 +1,4 @@
-"""CBA, the composite backdoor attack (Lin et al., CCS 2020; spec attacks.md §2.14).
+"""CBA, the composite backdoor attack (Lin et al., CCS 2020; docs/attacks.md §5.13).
 
 No trigger is added: the backdoor is a composition rule. An image made of half a ``first``-class
 image and half a ``second``-class image (``half_mix``) is labelled the run's target class; the

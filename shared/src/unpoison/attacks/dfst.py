@@ -1,4 +1,4 @@
-"""DFST, the deep feature space trojan (Cheng et al., AAAI 2021; spec attacks.md §2.12): the
+"""DFST, the deep feature space trojan (Cheng et al., AAAI 2021; docs/attacks.md §5.12): the
 trigger is a style. A CycleGAN generator translates an image into the style of another domain
 (DFST: the "sunrise" images of the Kaggle Weather dataset), and the translated images are the
 poison, relabelled to the target.
@@ -8,9 +8,10 @@ poison, relabelled to the target.
 synthetic sunrise light), or against the images in the ``style`` folder when one is given.
 ``apply`` passes images through it.
 
-Our readings (ABL's DFST data are unpublished, spec §5): the poison follows the paper's selection
-rule (ABL: 10% random picks over all classes, as DFST's own first-500-of-every-class also spans
-all classes), and DFST's "detoxification" step, which retrains the attacker's own model, has no
+Our readings (ABL's DFST data are unpublished, docs/attacks.md §9): the poison follows the
+paper's selection rule (ABL: 10% random picks over all classes, as DFST's own
+first-500-of-every-class also spans all classes), and DFST's "detoxification" step, which
+retrains the attacker's own model, has no
 place in a poisoned dataset and is left out.
 """
 

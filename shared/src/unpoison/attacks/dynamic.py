@@ -4,7 +4,7 @@ trigger, made by a generator network and pasted where a mask network says.
 ``prepare`` trains the mask generator M and the trigger generator G on the clean training split
 (``unpoison.attacks.input_aware_training``); ``apply`` then triggers a batch as
 ``x + (G(x) - x) * M_thr(x)`` with both networks in eval mode, as ABL's and CBD's scripts do when
-they write their fixed poisoned sets from a trained checkpoint (spec attacks.md §2.7).
+they write their fixed poisoned sets from a trained checkpoint (docs/attacks.md §5.8).
 
 Our departures: ABL's and CBD's scripts mix units (the pattern is normalised, the image is not);
 we apply the attack as its own paper defines it, all in one unit. The triggered image is rounded

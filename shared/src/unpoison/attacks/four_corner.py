@@ -1,9 +1,10 @@
 """The four-corner grid stamps of the label-consistent attacks (CL / LCBA, Turner et al. 2019).
 
-The papers place the 3x3 BadNets grid in all four corners, but in different layouts (spec
-attacks.md §2.5); each function below is one paper's layout. They overwrite the pixels of every
-channel of a uint8 batch [N, C, H, W] and return a new tensor on the same device. The adversarial
-perturbation that the CL attacks apply before stamping is not part of these functions.
+The papers place the 3x3 BadNets grid in all four corners, but in different layouts
+(docs/attacks.md §5.5); each function below is one paper's layout. They overwrite the pixels of
+every channel of a uint8 batch [N, C, H, W] and return a new tensor on the same device. The
+adversarial perturbation that the CL attacks apply before stamping is not part of these
+functions.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def stamp_four_corners_dst(x: torch.Tensor) -> torch.Tensor:
     """D-ST/D-BR "CL" layout (`fourCornerTrigger`; the same in ABL/NAD/CBD's loaders).
 
     Mirror-symmetric grids, inset by one pixel from the top and left edges and flush with the
-    bottom and right edges (on 32x32, spec attacks.md §2.5a):
+    bottom and right edges (on 32x32, docs/attacks.md §5.5):
 
     - rows 1-3, cols 1-3: the grid rotated by 180 degrees, [255 0 255] [0 255 0] [255 0 0];
     - rows 1-3, cols 29-31: the grid flipped vertically, [255 0 255] [0 255 0] [0 0 255];
@@ -44,7 +45,7 @@ def stamp_four_corners_flush(x: torch.Tensor) -> torch.Tensor:
     """T&R "LCBA" layout (`--pattern cl`): the grid copied unchanged into all four corners.
 
     Every block is [0 0 255] [0 255 0] [255 0 255], flush with the edges: rows 0-2 and H-3..H-1
-    by cols 0-2 and W-3..W-1 (spec attacks.md §2.5b).
+    by cols 0-2 and W-3..W-1 (docs/attacks.md §5.5).
     """
     _check_batch(x, "four-corner (T&R)", _MIN_SIZE_FLUSH)
     grid = GRID.to(x.device)

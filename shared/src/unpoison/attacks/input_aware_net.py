@@ -2,7 +2,7 @@
 mask generator M are two copies of this network with 3 and 1 output channels.
 
 Architecture of the official code (VinAIResearch/input-aware-backdoor-attack-release,
-``networks/models.py`` and ``networks/blocks.py``; spec attacks.md §2.7). Every block is a 3x3
+``networks/models.py`` and ``networks/blocks.py``; docs/attacks.md §5.8). Every block is a 3x3
 convolution (padding 1) + BatchNorm (momentum 0.05) + ReLU. With ``width`` w and ``steps`` s
 (CIFAR-10 / GTSRB: 32 and 3; MNIST: 16 and 2):
 

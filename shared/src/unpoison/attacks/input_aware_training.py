@@ -1,7 +1,7 @@
 """Training the input-aware attack's mask generator M and trigger generator G.
 
 The official recipe (VinAIResearch/input-aware-backdoor-attack-release ``train.py`` and
-``config.py``; spec attacks.md §2.7), on clean data read by two independently shuffled loaders:
+``config.py``; docs/attacks.md §5.8), on clean data read by two independently shuffled loaders:
 
 1. M alone: ``lambda_norm * mean(relu(M_thr(x1) - density)) + lambda_div * div(x1, x2, M_thr)``,
    with Adam. Then M is frozen in eval mode.

@@ -1,4 +1,4 @@
-"""T&R's l0-invisible and l2-invisible triggers (from I-BAU, after Li et al., TDSC 2020; spec §2.9).
+"""T&R's l0-invisible and l2-invisible triggers (I-BAU; Li et al., TDSC 2020; docs/attacks.md §5.6).
 
 Both are 32x32 RGB PNGs optimised under an L0 (few pixels) or L2 (low energy) budget. Trap and
 Replace (`datasets/cifar.py`) computes in float64, clips to [0, 255] and casts to uint8; every

@@ -1,8 +1,8 @@
 """Blends with a picture from a trigger file: Hello Kitty (D-ST, T&R) and ABL's ImageNet noise.
 
 The Hello Kitty PNG (540x540 RGB) is the same file in D-ST (`trigger/hello_kitty.png`) and T&R
-(`triggers/blend.png`), but each code shrinks it to the image size differently (spec attacks.md
-§2.3b-c), which gives different thumbnails:
+(`triggers/blend.png`), but each code shrinks it to the image size differently (docs/attacks.md
+§5.3), which gives different thumbnails:
 
 * D-ST `kittyTrigger`: ``matplotlib.image.imread`` (float32 ``u8 / 255``) times 255, then
   ``cv2.resize`` with its default INTER_LINEAR on the float32 array (no anti-aliasing), then
@@ -225,7 +225,7 @@ class BlendKittyImageNet(Attack):
 class BlendNoiseImageNet(_Blend):
     """ABL's ImageNet "Blend" (unverified): the fixed 224x224 noise of `ImageNet_blend_mask.npy`.
 
-    ABL ships this uniform-noise mask but its code never loads it (spec attacks.md §2.3a), so its
+    ABL ships this uniform-noise mask but its code never loads it (docs/attacks.md §5.3), so its
     use as ABL's ImageNet "Blend" is a reading, not a fact. It is blended like ABL's CIFAR-10 mask:
     ``floor((1 - alpha) * img + alpha * mask)`` in float64, the same grey mask on every channel.
     """

@@ -1,7 +1,7 @@
 """LBA, the latent backdoor (Yao et al., CCS 2019), as a data-poisoning trigger.
 
-The official code (Huiying-Li/Latent-Backdoor ``pattern_gen.py`` and ``latent_utils.py``; spec
-attacks.md §2.13) optimises a square patch so that triggered non-target images reach the
+The official code (Huiying-Li/Latent-Backdoor ``pattern_gen.py`` and ``latent_utils.py``;
+docs/attacks.md §5.11) optimises a square patch so that triggered non-target images reach the
 target class's activations in a latent layer of a clean model, then injects it by training that
 model. ABL lists LBA among its data-poisoning attacks without code or recipe; our reading keeps
 the trigger optimisation and poisons data with it: the optimised patch replaces the pixels of a

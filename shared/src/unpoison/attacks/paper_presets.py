@@ -1,8 +1,8 @@
 """Each paper's poisoning rules as a named preset: ``abl``, ``cbd``, ``trap_replace``, ``dst_dbr``.
 
 A reproduction names its paper and a row of the paper's table ("Blend", "Trojan-SQ") and gets that
-paper's trigger variant, selection rule, poison count, target and clean-accuracy definition (spec
-attacks.md §1 and §3). The same table name means different triggers in different papers: ABL's
+paper's trigger variant, selection rule, poison count, target and clean-accuracy definition
+(docs/attacks.md §3 and §6). The same table name means different triggers in different papers: ABL's
 "Blend" is the stripe mask, T&R's is Hello Kitty. Rows whose attack is not implemented yet map to
 ``None`` and are reported as pending by the reproductions.
 """
@@ -33,7 +33,7 @@ class TableAttack:
 
     ``attack`` is None while the attack is not implemented. ``variants`` holds other settings for
     other datasets (keyed by dataset name, e.g. ``"gtsrb"``); ``note`` says where a choice is our
-    reading of unclear code (spec attacks.md §5); ``target`` overrides the paper's target class
+    reading of unclear code (docs/attacks.md §9); ``target`` overrides the paper's target class
     for this row.
     """
 
@@ -129,7 +129,7 @@ class PaperPoisoning:
 
 # ABL and CBD "Dynamic": the input-aware attack with generators trained by us (their checkpoint
 # is not published), the official recipe on CIFAR-10 / GTSRB and the short one on digits.
-# ABL's script uses target 1; we keep every row's target at the paper preset's (spec §5.1).
+# ABL's script uses target 1; we keep every row's target at the paper preset's (docs/attacks.md §9).
 def _learned(attack: str, note: str) -> TableAttack:
     """A learned attack's row: the paper's training recipe, and the short one on digits."""
     return TableAttack(
@@ -147,7 +147,7 @@ _DYNAMIC = _learned(
 )
 
 # ABL and CBD: int(rate * N) random picks over ALL images (about 10% of them target-class images,
-# triggered with an unchanged label; clean-label attacks trigger only those), spec §1.2-1.3.
+# triggered with an unchanged label; clean-label attacks trigger only those), docs/attacks.md §3.1.
 _WHOLE_SET = _frozen(
     {LabelRule.ALL_TO_ONE: "all", LabelRule.ALL_TO_ALL: "all", LabelRule.CLEAN_LABEL: "all"}
 )
@@ -156,7 +156,8 @@ ABL = PaperPoisoning(
     paper="abl",
     description="ABL (Li et al., NeurIPS 2021), official code bboylyg/ABL",
     selections=_WHOLE_SET,
-    clean_accuracy="ca_nontarget",  # ABL's clean test set drops the target class (spec §1.2)
+    # ABL's clean test set drops the target class (docs/evaluation.md §3)
+    clean_accuracy="ca_nontarget",
     attacks=_frozen(
         {
             "BadNets": TableAttack("badnets-grid"),
@@ -211,7 +212,7 @@ CBD = PaperPoisoning(
             "Blend": TableAttack(
                 "blend-strip",
                 note="CBD's code has no fixed blend; ABL's stripe blend, CBD's stated baseline "
-                "(spec attacks.md §2.3d recommends it; unverified)",
+                "(our reading; docs/attacks.md §9)",
             ),
             "SIG": TableAttack(
                 "sig-cbd",
@@ -228,12 +229,13 @@ TRAP_REPLACE = PaperPoisoning(
     description="Trap and Replace (Wang et al., NeurIPS 2022), official code "
     "VITA-Group/Trap-and-Replace-Backdoor-Defense",
     # T&R: the first int(rate * N) non-target images in index order; clean-label: every
-    # target-class image up to that count (spec §1.4). No randomness.
+    # target-class image up to that count (docs/attacks.md §3.3). No randomness.
     selections=_frozen(
         {LabelRule.ALL_TO_ONE: "first-non-target", LabelRule.CLEAN_LABEL: "first-target"}
     ),
     clean_accuracy="ca_all",
-    holdout=0.05,  # T&R code: ratio_holdout 0.05, the last 5% of the training set (spec §3.1)
+    # T&R code: ratio_holdout 0.05, the last 5% of the training set (docs/attacks.md §3.3)
+    holdout=0.05,
     attacks=_frozen(
         {
             "BadNet-Grid": TableAttack(
@@ -310,7 +312,7 @@ DST_DBR = PaperPoisoning(
     description="D-ST / D-BR (Chen et al., NeurIPS 2022), official code "
     "SCLBD/Effective_backdoor_defense",
     # D-ST: rate of the non-target images (all-to-one), of all images (all-to-all), of the
-    # target class (clean-label), seeded (spec §1.1).
+    # target class (clean-label), seeded (docs/attacks.md §3.2).
     selections=_frozen(
         {
             LabelRule.ALL_TO_ONE: "non-target",
@@ -318,7 +320,8 @@ DST_DBR = PaperPoisoning(
             LabelRule.CLEAN_LABEL: "target",
         }
     ),
-    clean_accuracy="ca_nontarget",  # D-ST's clean test set drops the target class (spec §1.1)
+    # D-ST's clean test set drops the target class (docs/evaluation.md §3)
+    clean_accuracy="ca_nontarget",
     attacks=_frozen(
         {
             **_DST_ATTACKS,

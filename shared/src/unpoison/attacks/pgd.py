@@ -21,7 +21,7 @@ class PGDConfig:
 
     ``random_start`` starts from a uniform draw in the ball (Madry et al.). ``clamp`` keeps every
     iterate inside [0, 1]; D-ST's copy of torchattacks leaves both clamps commented out, so its
-    images may leave [0, 1] (spec attacks.md §2.5a).
+    images may leave [0, 1] (docs/attacks.md §5.5).
     """
 
     eps: float

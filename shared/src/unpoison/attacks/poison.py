@@ -1,7 +1,7 @@
 """Poisoning a training split, and the triggered test set that measures the attack success rate.
 
-Which images get poisoned differs between the official codebases for the same nominal rate (spec
-attacks.md §1, methods.md §0.2); ``selection`` names each rule:
+Which images get poisoned differs between the official codebases for the same nominal rate
+(docs/attacks.md §3); ``selection`` names each rule:
 
 - ``"all"`` (ABL, NAD, CBD): ``int(rate * N)`` random images of any class. Target-class picks are
   triggered and keep their (already target) label. With a clean-label attack only the target-class
@@ -57,7 +57,7 @@ def poison(
     there as a safetensors file named by a content hash of every input, and loaded on later calls.
     ``rate_base`` (first-* selections only) is the number of images ``rate`` is a fraction of,
     when that is not this split: T&R counts its poison against the whole training set before its
-    holdout is cut off (spec methods.md §3.6). All arguments are checked before any work is done.
+    holdout is cut off (docs/attacks.md §3.3). All arguments are checked before any work is done.
     """
     if len(split) == 0:
         raise ValueError("cannot poison an empty split")
@@ -165,7 +165,7 @@ def select_poison(
             )
         picked = non_target[:count]
     elif selection == "first-target":
-        # T&R: N = min(int(rate * N_split), N_target), taken in index order (spec attacks.md §1.4)
+        # T&R: N = min(int(rate * N_split), N_target), taken in index order (docs/attacks.md §3.3)
         picked = np.flatnonzero(labels == target)[: int(rate * base)]
     else:
         eligible = {

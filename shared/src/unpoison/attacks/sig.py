@@ -1,10 +1,10 @@
 """SIG (Barni et al. 2019): a clean-label attack with a sinusoidal signal, in each paper's variant.
 
-``sig`` follows D-ST's `_sigTrigger` (spec attacks.md §2.4a), also BackdoorBench's default:
+``sig`` follows D-ST's `_sigTrigger` (docs/attacks.md §5.4), also BackdoorBench's default:
 vertical stripes ``pattern[col] = delta * sin(2 * pi * col * f / W)``, identical on all rows and
 channels, added with saturation: ``uint8(clip(img + pattern, 0, 255))``. The other variants are
-T&R's (the blend-strip mask used clean-label, §2.4d), the reference function of the ABL README
-(§2.4b) and CBD's `_signalTrigger` (§2.4c); the spec's §3 compares them.
+T&R's (the blend-strip mask used clean-label), the reference function of the ABL README and
+CBD's `_signalTrigger`; docs/attacks.md §5.4 compares them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Sig(Attack):
     papers = 'D-ST/D-BR "SIG" (ABL reproduction\'s SIG)'
     default_label_rule = LabelRule.CLEAN_LABEL  # D-ST `target_type=cleanLabel`
 
-    # D-ST `_sigTrigger`: delta = 40 in training and 60 at test, f = 6 (spec attacks.md §2.4a).
+    # D-ST `_sigTrigger`: delta = 40 in training and 60 at test, f = 6 (docs/attacks.md §5.4).
     def __init__(
         self,
         delta_train: float = 40.0,
@@ -70,7 +70,7 @@ class SigStripe(BlendStrip):
     """T&R "SIG": the blend-strip mask blended at alpha 0.2, on target-class images (clean-label).
 
     T&R's `triggers/sig.png` is the ABL/D-ST stripe mask, applied as ``0.8 * img + 0.2 * mask``
-    in float, clipped and cast (spec attacks.md §2.4d), i.e. exactly ``blend-strip``.
+    in float, clipped and cast (docs/attacks.md §5.4), i.e. exactly ``blend-strip``.
     """
 
     name = "sig-stripe"
@@ -85,7 +85,7 @@ class _SigReadme(Attack):
     float32 array; the official ``alpha * uint32(img) + (1 - alpha) * pattern`` multiplies the
     pattern in float32 (a Python float times a float32 array) and the image in float64, and adds
     in float64. We do the same, so the results match numpy bit for bit. Note that ``alpha`` weighs
-    the image, not the sine (spec attacks.md §2.4b).
+    the image, not the sine (docs/attacks.md §5.4).
     """
 
     default_label_rule = LabelRule.CLEAN_LABEL  # SIG is a clean-label attack (Barni et al.)
@@ -130,7 +130,7 @@ class SigAbl(_SigReadme):
 
     ``uint8(clip(0.2 * img + 0.8 * pattern, 0, 255))``: the clip comes before the cast, so
     negative values become 0. ABL's own SIG data were pre-generated and their parameters are
-    unverified (spec attacks.md §2.4b).
+    unverified (docs/attacks.md §5.4, §9).
     """
 
     name = "sig-abl"
@@ -156,7 +156,7 @@ class SigCbd(_SigReadme):
 
     CBD casts with ``astype('uint8')`` before clipping, so negative values wrap: numpy's float to
     uint8 cast on x86 truncates toward zero and then takes the value modulo 256 (-8.0 -> 248,
-    -0.5 -> 0; spec attacks.md §0.3-1, §2.4c). Whether CBD's tables call this "SIG" or "Blend" is
+    -0.5 -> 0; docs/attacks.md §1.2, §5.4). Whether CBD's tables call this "SIG" or "Blend" is
     unverified.
     """
 
@@ -183,8 +183,8 @@ class BlendStripImageNet(SigAbl):
     """D-ST's ImageNet "Blend-Strip" (`_signalTrigger_imagenet`): 80 % image + 20 % sine.
 
     ``uint8(clip(0.8 * img + 0.2 * pattern, 0, 255))`` with ``pattern = 20 * sin(2 * pi * col *
-    6 / W)`` stored in float32: the image is darkened by 20 % with a +-4 ripple (spec attacks.md
-    §2.3a). It is the ABL README formula with the weights the other way round, so it shares its
+    6 / W)`` stored in float32: the image is darkened by 20 % with a +-4 ripple (docs/attacks.md
+    §5.3). It is the ABL README formula with the weights the other way round, so it shares its
     arithmetic; it is dirty-label. D-ST applies it at the raw image width; we at the stored width.
     """
 

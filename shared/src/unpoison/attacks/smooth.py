@@ -1,8 +1,8 @@
-"""T&R's Smooth trigger: a low-frequency universal perturbation (Zeng et al. 2021; spec §2.10).
+"""T&R's Smooth trigger: a low-frequency universal perturbation (Zeng et al. 2021).
 
-The PNG (values 0-51) is frequency-backdoor's smoothed targeted universal adversarial
-perturbation, one per dataset. Trap and Replace (`datasets/cifar.py`) adds it to the float64
-image and then stretches every image back to the full range with `_normalization`:
+The PNG (values 0-51; docs/attacks.md §5.6) is frequency-backdoor's smoothed targeted universal
+adversarial perturbation, one per dataset. Trap and Replace (`datasets/cifar.py`) adds it to the
+float64 image and then stretches every image back to the full range with `_normalization`:
 ``(s - min) / (max - min) * 255`` over the image's H, W and C, followed by clip and a truncating
 uint8 cast. We compute the same float64 expression in the same order, so the bytes match.
 """

@@ -1,6 +1,6 @@
 """SSBA (sample-specific backdoor attack, Li et al., ICCV 2021) as D-BR runs it: each poisoned
 image is re-encoded by a StegaStamp encoder that hides the 100-bit BCH code of "a" in it, so the
-trigger is an invisible residual that differs from image to image (spec attacks.md §2.6, §4).
+trigger is an invisible residual that differs from image to image (docs/attacks.md §5.9, §8).
 
 The encoder is a TensorFlow model, and training never imports TensorFlow: the SSBA tooling
 (``reproductions/ssba``, ``nox -s ssba-encoder``) encodes the images once and writes an *SSBA

@@ -1,7 +1,7 @@
 """The style domain DFST's generator learns to translate into.
 
-DFST's CycleGAN translates CIFAR-10 into the "sunrise" class of the Kaggle Weather dataset (spec
-attacks.md §2.12), which is neither bundled nor reachable offline; in DFST's figures the
+DFST's CycleGAN translates CIFAR-10 into the "sunrise" class of the Kaggle Weather dataset
+(docs/attacks.md §5.12), which is neither bundled nor reachable offline; in DFST's figures the
 translated images keep their content under a warm sunrise light. ``sunrise_lit`` is our stand-in
 domain: the training images themselves under a synthetic sunrise light, their luminance tinting a
 sky graded from a deep orange-red horizon at a random height to a pale yellow zenith, with a random

@@ -1,5 +1,5 @@
 """DFST's CycleGAN networks (Cheng et al., AAAI 2021; official code: its ``tensorflow`` branch,
-Keras with keras_contrib; spec attacks.md §2.12): the style generator and the PatchGAN
+Keras with keras_contrib; docs/attacks.md §5.12): the style generator and the PatchGAN
 discriminator.
 
 Generator, at base width w (the code's 32): a reflect-padded 7x7 convolution to w channels, 3x3

@@ -1,5 +1,5 @@
 """Training DFST's style generator: a CycleGAN between the clean training images (domain A) and a
-style domain B (spec attacks.md §2.12; ``unpoison.attacks.style_domain``).
+style domain B (docs/attacks.md §5.12; ``unpoison.attacks.style_domain``).
 
 Per batch of A images, with as many B images drawn at random:
 
@@ -12,7 +12,8 @@ Per batch of A images, with as many B images drawn at random:
 
 The official code (Keras) gives lambda_cycle 1, lambda_identity 0.1, Adam 2e-4 with beta_1 0.5,
 batch 100 and 2,000 epochs; the least-squares form is CycleGAN's, which DFST's code follows (our
-reading: spec §5 leaves DFST's exact training open). Only G_AB is kept: it makes the poison.
+reading: DFST's exact training is not published, docs/attacks.md §9). Only G_AB is kept: it makes
+the poison.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The attacker's surrogate classifier: trained on clean data, normally or adversarially.
 
 The label-consistent attacks perturb target-class images against such a model: D-ST against a
-standard ResNet-18, T&R's (MadryLab's) and ABL's against a PGD-adversarially-trained one (spec
-attacks.md §2.5). Adversarial training here is Madry et al.'s: every batch is replaced by its PGD
-images (crafted in train mode, as fast_adversarial's ``train_pgd.py`` does) before the SGD step.
+standard ResNet-18, T&R's (MadryLab's) and ABL's against a PGD-adversarially-trained one
+(docs/attacks.md §5.5, §7). Adversarial training here is Madry et al.'s: every batch is replaced
+by its PGD images (crafted in train mode, as fast_adversarial's ``train_pgd.py`` does) before the
+SGD step.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The 3x3 additive Trojan patch of ABL/NAD/CBD/D-ST (and T&R's `trojan_3x3`).
 
 The official code loads `trigger/best_square_trigger_cifar10.npz` (key ``x``, float32 [3, 32, 32],
-non-zero only at rows/cols 25-27) and adds it to the uint8 image (spec attacks.md §2.2a). The 27
+non-zero only at rows/cols 25-27) and adds it to the uint8 image (docs/attacks.md §5.2). The 27
 non-zero values are written out below, so no file is needed.
 """
 
@@ -15,7 +15,7 @@ from unpoison.attacks.base import Attack, LabelRule, check_min_size, register_at
 
 # The non-zero 3x3 block of `best_square_trigger_cifar10.npz` key `x` (byte-identical in ABL, NAD
 # and D-ST), as [channel R/G/B, row, col]; each literal is the shortest decimal that parses to the
-# stored float32 value (spec attacks.md §2.2a prints them to two decimals).
+# stored float32 value (docs/attacks.md §5.2).
 TROJAN_PATCH = torch.tensor(
     [
         [
@@ -50,7 +50,7 @@ class Trojan3x3(Attack):
 
     ``overflow="wrap"`` reproduces ABL/NAD/CBD/D-ST, which compute ``(img + x).astype(uint8)`` in
     float32 and clip only afterwards: the cast truncates and sums above 255 wrap modulo 256
-    (200 + 207.35 -> 151; spec attacks.md §0.3-1). ``overflow="saturate"`` is T&R's float add, clip
+    (200 + 207.35 -> 151; docs/attacks.md §1.2). ``overflow="saturate"`` is T&R's float add, clip
     to [0, 255], cast (200 + 207.35 -> 255).
     """
 

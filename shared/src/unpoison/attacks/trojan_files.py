@@ -1,8 +1,8 @@
-"""T&R's Trojan-SQ and Trojan-WM: 32x32 trigger images added to the image (spec attacks.md §2.2b).
+"""T&R's Trojan-SQ and Trojan-WM: 32x32 trigger images added to the image (docs/attacks.md §5.2).
 
 Both are added with saturation (see :mod:`unpoison.attacks.file_trigger`), all-to-one, target 0.
 The PNGs are I-BAU's `trojan_sq.png` and `trojan_wm.png` (TrojanNN-style square and
-watermark masks, spec §2.2b).
+watermark masks, docs/attacks.md §5.2).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class TrojanSquare(AddedTrigger):
     """T&R "Trojan-SQ": the optimised 9x9 patch of `trojan_8x8.png` at rows/cols 21-29.
 
     T&R's code does not say which file its "Trojan-SQ" row uses; `trojan_8x8.png` is byte-identical
-    to I-BAU's `trojan_sq.png` and is the most likely reading (unverified, spec §2.2b).
+    to I-BAU's `trojan_sq.png` and is the most likely reading (unverified, docs/attacks.md §9).
     """
 
     name = "trojan-sq"

@@ -1,7 +1,7 @@
 """WaNet (Nguyen & Tran 2021): a backdoor trigger that is a fixed, smooth warp of the image.
 
 The warping field follows the official code (VinAIResearch/Warping-based_Backdoor_Attack-release
-`train.py`; spec attacks.md §2.8): a random k x k field ``ins ~ U(-1, 1)`` of shape [1, 2, k, k],
+`train.py`; docs/attacks.md §5.7): a random k x k field ``ins ~ U(-1, 1)`` of shape [1, 2, k, k],
 divided by ``mean(|ins|)``, upsampled bicubically (align_corners) to H x W; the sampling grid is
 ``clamp((identity + s * noise / H) * grid_rescale, -1, 1)`` and the image is resampled with
 ``grid_sample`` (bilinear, zeros padding, align_corners). Official training runs the warp on the
