@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-METHOD_PACKAGES = frozenset({"abl", "cbd", "trap_replace", "dst_dbr"})  # DESIGN.md layout
-# DESIGN.md "One-way layering": a method package may use these besides the stdlib and itself.
+METHOD_PACKAGES = frozenset({"abl", "cbd", "trap_replace", "dst_dbr"})  # docs/architecture.md
+# One-way layering (docs/architecture.md): a method package may use these besides the stdlib and
+# itself.
 METHOD_ALLOWED = frozenset({"unpoison", "torch", "torchvision", "numpy", "safetensors", "tqdm"})
 DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__"})
 # The SSBA encoder tooling's dependencies (reproductions/ssba): training code never imports them.

@@ -25,7 +25,7 @@ from training import EncoderTraining, learning_rate, train_encoder  # noqa: E402
 from unpoison.attacks.paper_presets import DST_DBR  # noqa: E402
 from unpoison.attacks.ssba import SSBA as SSBAAttack  # noqa: E402
 
-# spec attacks.md §4.1: "a" + 6 spaces, its BCH(t=5, prim_poly=137) parity, 4 zero bits
+# docs/attacks.md §8.2: "a" + 6 spaces, its BCH(t=5, prim_poly=137) parity, 4 zero bits
 OFFICIAL_SECRET = (
     "0110000100100000001000000010000000100000001000000010000010000110"
     "100100111110000101000111111000000000"
@@ -41,7 +41,7 @@ def test_the_secret_is_the_official_100_bits() -> None:
 
 
 def test_encoder_and_decoder_parameter_counts() -> None:
-    # spec attacks.md §4.4: 1.06 M and 0.44 M parameters at 32 px; hand count in the comments
+    # docs/attacks.md §8.4: 1.06 M and 0.44 M parameters at 32 px; hand count in the comments
     assert build_encoder(32, 32).count_params() == 1_060_067
     assert build_decoder(32, 32).count_params() == 441_284
     with pytest.raises(ValueError, match="divisible by 16"):

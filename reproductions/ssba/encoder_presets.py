@@ -2,8 +2,8 @@
 
 ``mini`` trains the encoder on the bundled digits (32 px) on a CPU in about 15 minutes and encodes
 D-BR's digits poison; ``paper`` trains one for the D-BR ImageNet-subset table (224 px, a GPU
-job). ISSBA never released its encoder training code (spec attacks.md §4.1), so both recipes are
-our reading of StegaStamp's and BackdoorBench's (§4.4): the encoder is re-trained, not ISSBA's.
+job). ISSBA never released its encoder training code (docs/attacks.md §8.1), so both recipes are
+our reading of StegaStamp's and BackdoorBench's (§8.4): the encoder is re-trained, not ISSBA's.
 """
 
 from __future__ import annotations
@@ -22,19 +22,17 @@ class Preset:
     training: EncoderTraining
     rate: float = 0.1  # D-BR code: poison_ratio 0.1
     target: int = 0  # D-BR code: target_label 0, all-to-one
-    selection: str = "non-target"  # D-BR code: 10% of the non-target images (spec attacks.md §1.1)
+    selection: str = "non-target"  # D-BR code: 10% of the non-target images (docs/attacks.md §3.2)
     seed: int = 0  # the reproductions' poisoning seed, so they find these images in the cache
 
 
 MINI = Preset(
     name="mini",
     dataset="digits",
-    # ours, measured on 2 cores: batch 32 runs 1.5x the images per second of 64; lr 1e-4 learns
-    # bits slowly and 1e-3 not at all; 6,000 steps (~130 epochs of the 1,437 digits) take 10-13
-    # minutes; the image loss at 6 keeps PSNR near 30 dB with more room for the bits than 10.
-    # Held-out bit accuracy / PSNR (seed 0, AMD EPYC): at a constant lr 0.945 / 29.6 dB, and the
-    # same 0.945 / 28.4 dB with the image loss at 4, so the image loss does not hold the bits
-    # back; with the last 1,500 steps at lr / 10, 0.952 / 29.2 dB.
+    # Ours, measured on 2 cores: batch 32 runs 1.5x the images per second of 64; lr 1e-4 learns
+    # bits slowly and 1e-3 not at all; 6,000 steps take 10-13 minutes; the image loss at 6 keeps
+    # PSNR near 30 dB; the last 1,500 steps at lr / 10 give held-out bit accuracy 0.952 at
+    # 29.2 dB (reproductions/ssba/NOTES.md "SSBA mini encoder").
     training=EncoderTraining(
         steps=6000,
         batch_size=32,

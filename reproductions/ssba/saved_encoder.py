@@ -4,7 +4,7 @@ release format.
 Both have a ``serving_default`` signature that takes ``secret`` [B, L] and ``image`` [B, H, W, 3]
 (float32, images in [0, 1]) and returns ``stegastamp`` (= clip(image + residual, 0, 1)) and
 ``residual``. Ours is a TF2 SavedModel with variables; the official export is a frozen TF1 graph in
-a single ``saved_model.pb`` (spec attacks.md §4.2-4.3). ``tf.saved_model.load`` reads both, while
+a single ``saved_model.pb`` (docs/attacks.md §8.3). ``tf.saved_model.load`` reads both, while
 the TF1 loader the D-BR code uses cannot read TF2 variables, so loading goes through it.
 """
 

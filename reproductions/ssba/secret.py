@@ -1,5 +1,5 @@
 """The secret every SSBA poison carries: the official D-BR code's BCH code of the string "a"
-(spec attacks.md §4.1).
+(docs/attacks.md §8.2).
 
 "a" padded with spaces to 7 bytes, BCH with t = 5 over GF(2^7) with primitive polynomial 137
 (35 parity bits in 5 bytes), then 4 zero bits: 7 * 8 + 5 * 8 + 4 = 100 bits, most significant bit

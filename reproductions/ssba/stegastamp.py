@@ -2,7 +2,7 @@
 
 The encoder hides a bit string in an image: a linear residual from a U-Net over the image and a
 projected secret, ``stegastamp = clip(image + residual, 0, 1)``. The decoder reads the bits back.
-Spec attacks.md §4.2 describes the official 400-px model and §4.4 this small-image version:
+docs/attacks.md §8.3 describes the official 400-px model and §8.4 this small-image version:
 
 - secret projection: Dense(H/u * W/u * 3, ReLU), reshaped and upsampled by ``u`` to the image
   size (official 400 px: 50x50x3 upsampled x8; 32-px images: u = 2, as BackdoorBench);

@@ -1,4 +1,4 @@
-"""Training the StegaStamp encoder and decoder on cover images (spec attacks.md §4.4, config C).
+"""Training the StegaStamp encoder and decoder on cover images (docs/attacks.md §8.4).
 
 Each step encodes a batch of cover images with a fresh Bernoulli(0.5) secret per image, adds
 Gaussian noise (sigma ``noise_std``) and decodes it. Until the image loss has ramped in, the
@@ -41,7 +41,8 @@ class EncoderTraining:
     image_loss_delay: int = 1000  # BackdoorBench l2_loss_await
     ramp_steps: int = 3000  # BackdoorBench l2_loss_ramp
     switch_bit_accuracy: float = 0.9  # BackdoorBench's switch rule
-    noise_std: float = 0.01  # spec §4.4: a light noise layer suffices for poisoning
+    # ours: a light noise layer suffices for poisoning (docs/attacks.md §8.4)
+    noise_std: float = 0.01
     secret_size: int = 100  # StegaStamp base.sh, and the 100-bit BCH("a") secret
     secret_upsample: int = 2  # 32-px images: BackdoorBench's 16x16 projection x2
 

@@ -1,5 +1,6 @@
-"""Dataset registry and readers: digits exactly as DESIGN.md defines it, the torchvision readers
-on fake files in their on-disk formats, the image-folder subset, and the missing-data errors."""
+"""Dataset registry and readers: digits exactly as docs/evaluation.md §1.1 defines it, the
+torchvision readers on fake files in their on-disk formats, the image-folder subset, and the
+missing-data errors."""
 
 from __future__ import annotations
 

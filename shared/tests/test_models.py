@@ -13,10 +13,10 @@ from unpoison.models.preact_resnet import PreActBlock
 from unpoison.models.wide_resnet import WideResNet
 
 # Parameter counts for 10 classes.
-# - wrn-16-1: ABL/CBD WRN-16-1, 175,066 as measured on the official code (spec/methods.md §0.5a).
+# - wrn-16-1: ABL/CBD WRN-16-1, 175,066 as measured on the official code (docs/methods/abl.md §3.5).
 # - wrn-16-2: 691,674, the same construction at twice the width.
-# - resnet18-cifar: 11,173,962, the count of huyvnphan's CIFAR ResNet-18 (spec/methods.md §0.5c);
-#   its max-pool has no parameters, so dropping it keeps the count.
+# - resnet18-cifar: 11,173,962, the count of huyvnphan's CIFAR ResNet-18
+#   (docs/methods/dst-dbr.md §3.1); its max-pool has no parameters, so dropping it keeps the count.
 # - preact-resnet18: 11,171,146 for BackdoorBench's PreActResNet18 (no BN between the last block
 #   and the pooling), added up by hand:
 #     stem conv 3*64*9                                    =      1,728
@@ -30,11 +30,11 @@ from unpoison.models.wide_resnet import WideResNet
 # - resnet18-cifar-maxpool: the same count, huyvnphan's network with its max-pool kept.
 # - resnet18-cifar100: weiaicunzai's ResNet-18, the resnet18-cifar layers again (11,220,132 at
 #   100 classes, checked in test_resnet_variants.py).
-# - resnet18-supcon: SupContrast encoder + projection head 11,497,152 (spec/methods.md §0.5c),
-#   plus the 512*10 + 10 = 5,130 linear classifier: 11,502,282.
+# - resnet18-supcon: SupContrast encoder + projection head 11,497,152
+#   (docs/methods/dst-dbr.md §3.1), plus the 512*10 + 10 = 5,130 linear classifier: 11,502,282.
 # - wrn-16-1-tr: T&R's WRN-16-1, stem 100,736 + head 74,890 for the default split after block 5
-#   (spec/methods.md §0.5b); the code's stage-1 model adds a 34,339-parameter decoder and an
-#   unused 778-parameter BN/linear pair, 210,743 in all.
+#   (docs/methods/trap-replace.md §3.2); the code's stage-1 model adds a 34,339-parameter decoder
+#   and an unused 778-parameter BN/linear pair, 210,743 in all.
 PARAMETER_COUNTS = {
     "preact-resnet18": 11_171_146,
     "resnet18-cifar": 11_173_962,

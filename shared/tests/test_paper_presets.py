@@ -1,4 +1,5 @@
-"""Each paper's poisoning preset: the spec's counts on CIFAR-10-sized labels, and its variants."""
+"""Each paper's poisoning preset: the counts of docs/attacks.md §3 on CIFAR-10-sized labels, and
+its variants."""
 
 import numpy as np
 import pytest

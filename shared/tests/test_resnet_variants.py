@@ -1,4 +1,4 @@
-"""D-ST/D-BR's ResNet-18s (spec/methods.md §0.5c) and the input-normalisation wrapper."""
+"""D-ST/D-BR's ResNet-18s (docs/methods/dst-dbr.md §3.1) and the input-normalisation wrapper."""
 
 from __future__ import annotations
 

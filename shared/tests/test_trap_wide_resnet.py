@@ -10,8 +10,8 @@ def count(modules) -> int:
     return sum(p.numel() for module in modules for p in module.parameters())
 
 
-# spec/methods.md §0.5b: stem 5 = 100,736 / head 74,890 / decoder 34,339; stem 4 and 6 follow
-# from the same blocks (a 64-channel block is 74,112 + 2 BN of 128; the stem-4 decoder is
+# docs/methods/trap-replace.md §3.2: stem 5 = 100,736 / head 74,890 / decoder 34,339; stem 4 and
+# 6 follow from the same blocks (a 64-channel block is 74,112 + 2 BN of 128; the stem-4 decoder is
 # ConvT 32->32 k4 (16,416) + ConvT 32->3 k3 (867)).
 @pytest.mark.parametrize(
     ("stem_end_block", "stem", "head", "decoder", "stem_shape"),

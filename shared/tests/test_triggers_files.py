@@ -105,7 +105,7 @@ def test_l0_invisible_replaces_bottom_row_cols_23_to_31(assets_dir: Path) -> Non
     out = L0Invisible(assets=assets_dir).apply(grey)
     assert changed_pixels(grey, out).tolist() == [[31, col] for col in range(23, 32)]
     assert out[0, :, 31, 23].tolist() == [0, 0, 0]  # col 23 is masked but the trigger is 0 there
-    assert out[0, :, 31, 24].tolist() == [255, 0, 255]  # spec attacks.md §2.9
+    assert out[0, :, 31, 24].tolist() == [255, 0, 255]  # docs/attacks.md §5.6
 
 
 def test_l2_invisible_matches_trap_replace(assets_dir: Path) -> None:

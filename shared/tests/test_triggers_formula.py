@@ -1,5 +1,6 @@
-"""Formula-defined triggers: exact pixels against the spec and numpy re-statements of the official
-arithmetic (BadNets variants, four-corner stamps, SIG variants, per-image noise blend, WaNet)."""
+"""Formula-defined triggers: exact pixels against docs/attacks.md and numpy re-statements of the
+official arithmetic (BadNets variants, four-corner stamps, SIG variants, per-image noise blend,
+WaNet)."""
 
 import math
 

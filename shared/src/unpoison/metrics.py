@@ -1,9 +1,9 @@
 """Evaluation numbers shared by every method.
 
-The papers disagree on what "clean accuracy" means (spec/methods.md 0.4), so we always record both:
-CA_all on the whole clean test set (CBD, T&R) and CA_nontarget on test images whose true label is
-not the target (ABL, D-ST/D-BR). ASR is the accuracy on the backdoor test set, whose labels are the
-attack's labels (see ``unpoison.attacks.backdoor_test_set``).
+The papers disagree on what "clean accuracy" means (docs/evaluation.md §3), so we always record
+both: CA_all on the whole clean test set (CBD, T&R) and CA_nontarget on test images whose true label
+is not the target (ABL, D-ST/D-BR). ASR is the accuracy on the backdoor test set, whose labels are
+the attack's labels (see ``unpoison.attacks.backdoor_test_set``).
 """
 
 from __future__ import annotations

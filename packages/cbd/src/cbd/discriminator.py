@@ -3,7 +3,7 @@
 The paper (Zhang et al. 2023) minimises I(Z; R) between f_C's representation z and f_B's
 r through a discriminator D that maximises E_p(z,r)[D(z, r)] - E_p(z)p(r)[D(z, r)], kept
 Lipschitz by spectral normalisation (a WGAN-style critic). As the code builds it
-(``DisenEstimator``, spec methods.md 2.2):
+(``DisenEstimator``, docs/methods/cbd.md §3.3):
 
 - D is Dropout -> Linear(128, 64) -> LeakyReLU -> Dropout -> Linear(64, 1) on [r, z], and is
   never put in eval mode, so dropout is active in every use;

@@ -1,6 +1,6 @@
 """Batched training augmentation on the device: random crop with zero padding, flip, Cutout.
 
-The per-image torchvision pipeline of ABL's fine-tuning stage (methods.md 1.1) is
+The per-image torchvision pipeline of ABL's fine-tuning stage (docs/methods/abl.md §3.3) is
 ``RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(), Cutout(1, 3)``. Here every image
 of a batch gets its own crop offset, flip and Cutout centre, drawn at once from a
 ``torch.Generator`` on the batch's device, and applied with one gather: no per-image loop.
@@ -100,7 +100,8 @@ class Augment:
 
     def _cutout(self, x: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
         # ABL's Cutout zeroes rows centre - length//2 .. centre + length//2 (end exclusive),
-        # clipped at the border, likewise for columns: length 3 gives at most 2x2 (methods.md 0.1).
+        # clipped at the border, likewise for columns: length 3 gives at most 2x2
+        # (docs/methods/abl.md §3.3).
         half = self.cutout_length // 2
         rows = torch.arange(x.shape[2], device=x.device)
         cols = torch.arange(x.shape[3], device=x.device)
@@ -111,6 +112,6 @@ class Augment:
 
 
 NO_AUGMENT = Augment()
-# ABL's fine-tuning transform (methods.md 1.1 and 1.3, official code bboylyg/ABL):
+# ABL's fine-tuning transform (docs/methods/abl.md §3.3; bboylyg/ABL:backdoor_unlearning.py):
 # RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(), Cutout(n_holes=1, length=3).
 ABL_AUGMENT = Augment(crop_padding=4, flip=True, cutout_length=3)

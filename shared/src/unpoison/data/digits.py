@@ -1,6 +1,6 @@
 """``digits``: scikit-learn's bundled 8x8 digits as 32x32 RGB images (the ``mini`` preset's data).
 
-Defined exactly as in DESIGN.md ("Presets") so that numbers are comparable across tools:
+Defined exactly (docs/evaluation.md §1.1) so that numbers are comparable across tools:
 ``load_digits().images`` (values 0..16) times 255/16, rounded to uint8, upsampled x4 by nearest
 neighbour, the same value in all three channels; the 1797 images permuted by
 ``numpy.random.default_rng(0)``, the first 1437 for training, the other 360 for testing.
@@ -17,9 +17,9 @@ from sklearn.datasets import load_digits
 from unpoison.data.datasets import DATASETS
 from unpoison.data.split import ImageDataset, Split
 
-NUM_TRAIN = 1437  # DESIGN.md "Presets": first 1437 of the permutation train, the other 360 test
-UPSAMPLE = 4  # DESIGN.md: 8x8 -> 32x32 by nearest neighbour, the CIFAR image size
-PERMUTATION_SEED = 0  # DESIGN.md: numpy.random.default_rng(0)
+NUM_TRAIN = 1437  # docs/evaluation.md §1.1: the first 1437 train, the other 360 test
+UPSAMPLE = 4  # 8x8 -> 32x32 by nearest neighbour, the CIFAR image size
+PERMUTATION_SEED = 0  # numpy.random.default_rng(0)
 
 
 @DATASETS.register("digits")

@@ -1,7 +1,8 @@
 """The defender's clean holdout: a slice of the training split that is never poisoned.
 
-Trap-and-Replace (spec methods.md §3.1) keeps the last 5% of the training set aside, clean; it is
-excluded from training on the poisoned data and used only to train the replacement head. The
+Trap-and-Replace (docs/methods/trap-replace.md §3.1) keeps the last 5% of the training set aside,
+clean; it is excluded from training on the poisoned data and used only to train the replacement
+head. The
 attacker's poison is planted in the rest (``poison(..., rate_base=len(train))`` counts T&R's
 poison as a fraction of the whole training set, as its code does).
 """

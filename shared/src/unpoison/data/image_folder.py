@@ -24,7 +24,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from unpoison.data.datasets import DATASETS, require_root
 from unpoison.data.split import ImageDataset, Split
 
-IMAGE_SIZE = 224  # D-ST/D-BR ImageNet-200 input size (methods.md 7.1)
+IMAGE_SIZE = 224  # D-ST/D-BR ImageNet-200 input size (docs/evaluation.md §1.4)
 LAYOUT = "root/train/<class>/*.JPEG and root/val/<class>/*.JPEG"
 
 

@@ -1,10 +1,11 @@
 """The batched "FCT" view of D-ST's SD module: a random rotation, then a random integer shift.
 
-D-ST's consistency metric (methods.md 4.1, step 3) compares a model's features on an image with
-those on ``RandomRotation(180)`` followed by ``RandomAffine(degrees=0, translate=(0.2, 0.2))`` of
-the same image (nearest interpolation, fill 0). Here every image of a batch gets its own angle and
-shift, drawn at once from a ``torch.Generator`` on the batch's device, and both transforms are
-applied by one ``grid_sample`` call on a per-image affine grid.
+D-ST's consistency metric (docs/methods/dst-dbr.md §3.2, step 3) compares a model's features on
+an image with those on ``RandomRotation(180)`` followed by
+``RandomAffine(degrees=0, translate=(0.2, 0.2))`` of the same image (nearest interpolation, fill
+0). Here every image of a batch gets its own angle and shift, drawn at once from a
+``torch.Generator`` on the batch's device, and both transforms are applied by one ``grid_sample``
+call on a per-image affine grid.
 
 Conventions follow torchvision: a positive angle turns the image counter-clockwise about its centre
 (the point ((W - 1) / 2, (H - 1) / 2) in pixel indices); a shift (tx, ty) moves the content tx

@@ -1,4 +1,6 @@
-"""SimCLR augmentation batched on the device, as D-ST's ST module uses it (methods.md 4.2).
+"""SimCLR augmentation batched on the device, as D-ST's ST module uses it.
+
+docs/methods/dst-dbr.md §3.3 gives the ST module's recipe.
 
 The per-image torchvision pipeline of D-ST's feature extractor and linear head is
 ``RandomResizedCrop(32, scale=(0.2, 1)), RandomHorizontalFlip(),

@@ -19,8 +19,8 @@ from unpoison.data.datasets import DATASETS, require_root
 from unpoison.data.image_folder import resize_to_tensor
 from unpoison.data.split import ImageDataset, Split
 
-GTSRB_SIZE = 32  # T&R and CBD resize GTSRB to 32x32 with PIL (methods.md 0.1)
-# The resize filter (PIL bilinear) is our choice: the spec does not pin T&R's PIL filter.
+GTSRB_SIZE = 32  # T&R and CBD resize GTSRB to 32x32 with PIL (docs/evaluation.md §1.3)
+# The resize filter (PIL bilinear) is our choice: their code does not pin one.
 GTSRB_CLASSES = 43  # GTSRB has 43 sign classes, folders 00000..00042
 GTSRB_URL = "https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
 GTSRB_ARCHIVES = {  # torchvision.datasets.GTSRB.download

@@ -1,7 +1,7 @@
 """Supervised contrastive loss (Khosla et al., NeurIPS 2020), "all" contrast mode.
 
-This is the loss of D-ST's SS-CTL feature extractor (methods.md 4.2 and 4.6). Every one of the
-B·V views is an anchor; an anchor's positives are the other views that share its label, and its
+This is the loss of D-ST's SS-CTL feature extractor (docs/methods/dst-dbr.md §3.3, §5). Every one of
+the B·V views is an anchor; an anchor's positives are the other views that share its label, and its
 denominator runs over every other view. Two details follow the code that produced the papers'
 numbers, not the papers' text:
 

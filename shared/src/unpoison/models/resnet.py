@@ -3,7 +3,8 @@
 He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, with the usual CIFAR stem
 (the 7x7/2 conv becomes 3x3/1). Blocks, 1x1-conv+BN projection shortcuts and initialisation
 (conv Kaiming-normal fan_out, BN weight 1 bias 0, Linear PyTorch default) follow torchvision's
-ResNet, which huyvnphan/PyTorch_CIFAR10 copies. Three registered variants (spec/methods.md §0.5c):
+ResNet, which huyvnphan/PyTorch_CIFAR10 copies. Three registered variants
+(docs/methods/dst-dbr.md §3.1):
 
 - ``resnet18-cifar``: no max-pool, as in the SupContrast ResNet-18 that D-ST uses for its ST
   module (see ``supcon_resnet``); layer4 outputs 4x4 on 32x32 input.

@@ -1,11 +1,11 @@
 """The SupContrast ResNet-18 of D-ST's ST module: encoder, projection head and linear classifier.
 
-Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020; as used by Chen et al., NeurIPS
-2022 (spec/methods.md §0.5c and §4.2). The encoder is ``resnet18-cifar`` (3x3 stride-1 stem, no
-max-pool) giving 512-d pooled features (``8 * width``-d at another width). The projection head
-is Linear 512 -> 512, ReLU, Linear 512 -> 128, followed by L2 normalisation; encoder and head
-together hold 11,497,152 parameters. ``fc`` is the Linear 512 -> K classifier that D-ST trains on
-the frozen encoder features, so ``forward`` gives the final D-ST model's logits.
+Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020; as used by Chen et al., NeurIPS 2022
+(docs/methods/dst-dbr.md §3.1 and §3.3). The encoder is ``resnet18-cifar`` (3x3 stride-1 stem, no
+max-pool) giving 512-d pooled features (``8 * width``-d at another width). The projection head is
+Linear 512 -> 512, ReLU, Linear 512 -> 128, followed by L2 normalisation; encoder and head together
+hold 11,497,152 parameters. ``fc`` is the Linear 512 -> K classifier that D-ST trains on the frozen
+encoder features, so ``forward`` gives the final D-ST model's logits.
 ``resnet18-supcon-maxpool`` adds the 3x3/2 max-pool of ``resnet18-cifar-maxpool`` after the stem
 (a quarter of the compute; D-ST's mini preset uses it).
 """

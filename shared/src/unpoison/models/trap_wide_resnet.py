@@ -1,7 +1,7 @@
 """WRN-16-1 as Trap-and-Replace builds it, split into a stem and a replaceable head.
 
 T&R (Wang et al., NeurIPS 2022; code ``models/wideresnet*.py``, FixMatch's WideResNet) differs from
-the ABL/CBD WRN-16-1 (spec/methods.md §0.5b):
+the ABL/CBD WRN-16-1 (docs/methods/trap-replace.md §3.2):
 - every conv has a bias; activations are LeakyReLU(0.1); pooling is adaptive average pooling;
 - initialisation: conv weights Kaiming-normal (fan_out, leaky_relu), conv biases PyTorch's default,
   BN weight 1 / bias 0, Linear weights Xavier-normal with bias 0;

@@ -1,6 +1,6 @@
 """WideResNet-d-k as in the ABL and CBD code (``models/wresnet.py``); WRN-16-1 is their default.
 
-Zagoruyko & Komodakis, "Wide Residual Networks", BMVC 2016. Layout (spec/methods.md §0.5a): a
+Zagoruyko & Komodakis, "Wide Residual Networks", BMVC 2016. Layout (docs/methods/abl.md §3.5): a
 3x3 conv 3 -> 16 stem, three groups of (d - 4) / 6 pre-activation blocks of widths 16k/32k/64k
 with first strides 1/2/2, then BN-ReLU, average pooling and Linear 64k -> K. A width-changing
 block feeds its first BN-ReLU output to both conv1 and the 1x1 shortcut conv (``PreActBlock``).

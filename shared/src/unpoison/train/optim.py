@@ -17,7 +17,7 @@ LRSchedule = Callable[[int], float]
 
 @dataclass(frozen=True)
 class SGDConfig:
-    """SGD hyperparameters; the defaults are ABL's for every stage (spec/methods.md 1.3)."""
+    """SGD hyperparameters; the defaults are ABL's for every stage (docs/methods/abl.md §4)."""
 
     lr: float = 0.1
     momentum: float = 0.9
@@ -38,8 +38,9 @@ def make_sgd(params: Iterable[torch.nn.Parameter], config: SGDConfig) -> torch.o
 
 @dataclass(frozen=True)
 class AdamConfig:
-    """Adam hyperparameters; the defaults are T&R's stage 1 (spec/methods.md 3.2). The weight
-    decay is the L2 term Adam adds to the gradient (``torch.optim.Adam``), not AdamW's."""
+    """Adam hyperparameters; the defaults are T&R's stage 1 (docs/methods/trap-replace.md §3.3).
+    The weight decay is the L2 term Adam adds to the gradient (``torch.optim.Adam``), not
+    AdamW's."""
 
     lr: float = 1e-3
     weight_decay: float = 5e-4
