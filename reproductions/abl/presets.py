@@ -8,39 +8,24 @@ that the machinery runs (tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from abl import MINI_VARIANT, AblConfig
 from unpoison.attacks.paper_presets import ABL as ABL_POISONING
-from unpoison.reproduction import AttackRow, paper_row
+from unpoison.reproduction import AttackRow, Preset, paper_row
 from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
+
+# ABL paper and code: 10% poisoned, target 0, all-to-one (the Preset defaults); the seed is ours
+# (the code's seed flag is unused).
+COLUMNS = ("No defense", "ABL")
 
 
 def abl_row(paper_name: str, dataset: str = "cifar10") -> AttackRow:
     """Row ``paper_name`` of ABL's table with ABL's own trigger variant (unpoison's ``abl``
-    poisoning preset, spec attacks.md §3), e.g. "Blend" = the stripe blend, "SIG" = ABL's SIG;
+    poisoning preset, docs/attacks.md §6), e.g. "Blend" = the stripe blend, "SIG" = ABL's SIG;
     ``dataset`` picks the row's setting for that dataset (the short generator training on
     digits)."""
     return paper_row(ABL_POISONING, paper_name, dataset=dataset)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Everything a reproduction run needs besides the data location and the device."""
-
-    name: str
-    dataset: str
-    attacks: tuple[AttackRow, ...]
-    no_defense: NoDefenseConfig
-    abl: AblConfig
-    defenses: tuple[str, ...] = ("No defense", "ABL")
-    rate: float = 0.1  # ABL paper and code: 10% poisoned
-    target: int = 0  # ABL code: target label 0, all-to-one
-    seed: int = 0  # our choice (the official code's seed flag is unused)
-    compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the paper's claims
-    # Our choice: the backbones in bf16 autocast where the device computes bf16 natively (a CUDA
-    # GPU, a CPU with AMX), fp32 elsewhere (unpoison.models.precision); the mini presets say fp32.
-    precision: str = "auto"
 
 
 # ABL Table 1, CIFAR-10 rows, in the paper's order. SIG is clean-label: with ABL's whole-set
@@ -51,8 +36,8 @@ PAPER = Preset(
     name="paper",
     dataset="cifar10",
     attacks=PAPER_ATTACKS,
-    no_defense=NoDefenseConfig(),
-    abl=AblConfig(),
+    configs={"none": NoDefenseConfig(), "abl": AblConfig()},
+    columns=COLUMNS,
 )
 
 # mini: digits with the rescaled settings of abl.MINI_VARIANT and unpoison.train.MINI_NO_DEFENSE
@@ -79,20 +64,18 @@ MINI = Preset(
         # CBA: class-0 + class-1 half mixes labelled 2, beside same-class mixes (no network).
         abl_row("CBA"),
     ),
-    no_defense=MINI_NO_DEFENSE,
-    abl=MINI_VARIANT,
+    configs={"none": MINI_NO_DEFENSE, "abl": MINI_VARIANT},
+    columns=COLUMNS,
     compare="qualitative",
     # The mini settings were tuned and their numbers measured in fp32; on a CPU with native bf16,
     # "auto" would pick bf16 and move them.
     precision="fp32",
 )
 
-SMOKE = replace(
-    MINI,
-    name="smoke",
-    attacks=(abl_row("BadNets"),),
-    no_defense=replace(MINI.no_defense, epochs=1, milestones=()),
-    abl=replace(MINI.abl, isolation_epochs=1, finetune_epochs=1, unlearning_epochs=1),
+SMOKE = (
+    replace(MINI, name="smoke", attacks=(abl_row("BadNets"),))
+    .configured("none", epochs=1, milestones=())
+    .configured("abl", isolation_epochs=1, finetune_epochs=1, unlearning_epochs=1)
 )
 
 PRESETS = {preset.name: preset for preset in (MINI, PAPER, SMOKE)}

@@ -15,23 +15,14 @@ non-target test images, so "CA" here is CA_nontarget (both CAs are in each cell'
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import abl
-from presets import PRESETS, Preset
+from presets import PRESETS
 from unpoison.attacks.paper_presets import ABL as ABL_POISONING
-from unpoison.cli import exit_on_bad_input
-from unpoison.reproduction import Defense, Reproduction, method_defense, no_defense
+from unpoison.defenses.cli import exit_on_bad_input
+from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
 HERE = Path(__file__).resolve().parent
-
-
-def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
-    """The column's trainer and the config recorded for it."""
-    if defense == "ABL":
-        return method_defense(abl.run, preset.abl), preset.abl
-    return no_defense(preset.no_defense), preset.no_defense
 
 
 REPRODUCTION = Reproduction(
@@ -45,8 +36,7 @@ REPRODUCTION = Reproduction(
     # ABL's CA is measured on non-target images; CA_all (not in the paper) shows what unlearning
     # costs the target class itself.
     metrics={"ASR": "asr", "CA": "ca_nontarget", "CA_all": "ca_all"},
-    defense_settings=defense_settings,
-    packages=("unpoison-abl",),
+    columns={"No defense": Column("none"), "ABL": Column("abl")},
     results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "ABL's rule: random picks over all images. CA is CA_nontarget, as ABL reports it."

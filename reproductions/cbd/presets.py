@@ -13,45 +13,27 @@ description), so the table shows what the term is worth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from abl import MINI_VARIANT as ABL_MINI
 from abl import AblConfig
 from cbd import MINI_VARIANT as CBD_MINI
 from cbd import CbdConfig
 from unpoison.attacks.paper_presets import CBD as CBD_POISONING
-from unpoison.reproduction import AttackRow, paper_row
+from unpoison.reproduction import AttackRow, Preset, paper_row
 from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
 
-DEFENSES = ("No defense", "ABL", "CBD", "CBD + MI")
+# CBD code: inject_portion 0.1, target_label 0 (the Preset defaults); the seed is ours (CBD's
+# selection is unseeded).
+COLUMNS = ("No defense", "ABL", "CBD", "CBD + MI")
 
 
 def cbd_row(paper_name: str, rate: float | None = None, dataset: str = "cifar10") -> AttackRow:
     """Row ``paper_name`` of CBD's table with CBD's own trigger variant (unpoison's ``cbd``
-    poisoning preset, spec attacks.md §3): "Blend" = ABL's stripe blend, "SIG" = CBD's sine;
+    poisoning preset, docs/attacks.md §6): "Blend" = ABL's stripe blend, "SIG" = CBD's sine;
     ``dataset`` picks the row's setting for that dataset (the short generator training on
     digits)."""
     return paper_row(CBD_POISONING, paper_name, rate, dataset=dataset)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Everything a reproduction run needs besides the data location and the device."""
-
-    name: str
-    dataset: str
-    attacks: tuple[AttackRow, ...]
-    no_defense: NoDefenseConfig
-    abl: AblConfig
-    cbd: CbdConfig
-    defenses: tuple[str, ...] = DEFENSES
-    rate: float = 0.1  # CBD code default `inject_portion`
-    target: int = 0  # CBD code default `target_label`
-    seed: int = 0  # our choice (CBD's selection is unseeded)
-    compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the claims
-    # Our choice: the backbones in bf16 autocast where the device computes bf16 natively (a
-    # CUDA GPU, a CPU with AMX or AVX512-BF16), fp32 elsewhere (unpoison.models.precision).
-    precision: str = "auto"
 
 
 # CBD Table 1 rows, in the paper's order.
@@ -65,9 +47,8 @@ PAPER = Preset(
     name="paper",
     dataset="cifar10",
     attacks=tuple(cbd_row(name) for name in TABLE1_ROWS),
-    no_defense=PAPER_NO_DEFENSE,
-    abl=AblConfig(),
-    cbd=CbdConfig(),
+    configs={"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "cbd": CbdConfig()},
+    columns=COLUMNS,
 )
 
 # CBD Table 2: BadNets, Trojan, Blend and WaNet at 1, 5, 20 and 50% poison (No defense and CBD).
@@ -79,7 +60,7 @@ PAPER_RATES = replace(
         for name in ("BadNets", "Trojan", "Blend", "WaNet")
         for rate in (0.01, 0.05, 0.2, 0.5)
     ),
-    defenses=("No defense", "CBD", "CBD + MI"),
+    columns=("No defense", "CBD", "CBD + MI"),
 )
 
 # mini: digits with the rescaled settings of cbd.MINI_VARIANT, abl.MINI_VARIANT and
@@ -88,9 +69,8 @@ MINI = Preset(
     name="mini",
     dataset="digits",
     attacks=tuple(cbd_row(name) for name in ("BadNets", "Trojan", "Blend", "SIG")),
-    no_defense=MINI_NO_DEFENSE,
-    abl=ABL_MINI,
-    cbd=CBD_MINI,
+    configs={"none": MINI_NO_DEFENSE, "abl": ABL_MINI, "cbd": CBD_MINI},
+    columns=COLUMNS,
     compare="qualitative",
 )
 
@@ -98,13 +78,10 @@ MINI = Preset(
 # minute, then cached), so it has its own preset, as in the other reproductions.
 MINI_LEARNED = replace(MINI, name="mini-learned", attacks=(cbd_row("Dynamic", dataset="digits"),))
 
-SMOKE = replace(
-    MINI,
-    name="smoke",
-    attacks=(cbd_row("BadNets"),),
-    defenses=("No defense", "CBD"),
-    no_defense=replace(MINI.no_defense, epochs=1, milestones=()),
-    cbd=replace(MINI.cbd, backdoored_epochs=1, clean_epochs=1),
+SMOKE = (
+    replace(MINI, name="smoke", attacks=(cbd_row("BadNets"),), columns=("No defense", "CBD"))
+    .configured("none", epochs=1, milestones=())
+    .configured("cbd", backdoored_epochs=1, clean_epochs=1)
 )
 
 PRESETS = {preset.name: preset for preset in (MINI, MINI_LEARNED, PAPER, PAPER_RATES, SMOKE)}

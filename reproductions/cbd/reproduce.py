@@ -18,29 +18,15 @@ minus 1 (Table 3 measures CBD's on a GPU).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import abl
-import cbd
-from presets import PRESETS, Preset
+from presets import PRESETS
 from unpoison.attacks.paper_presets import CBD as CBD_POISONING
-from unpoison.cli import exit_on_bad_input
-from unpoison.reproduction import Defense, Reproduction, method_defense, no_defense
+from unpoison.defenses.cli import exit_on_bad_input
+from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
 HERE = Path(__file__).resolve().parent
-
-
-def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
-    """The column's trainer and the config recorded for it."""
-    if defense == "No defense":
-        return no_defense(preset.no_defense), preset.no_defense
-    if defense == "ABL":
-        return method_defense(abl.run, preset.abl), preset.abl
-    config = replace(preset.cbd, disentangle=defense == "CBD + MI")
-    return method_defense(cbd.run, config), config
 
 
 REPRODUCTION = Reproduction(
@@ -60,8 +46,12 @@ REPRODUCTION = Reproduction(
     },
     # CBD's CA is measured on the whole test set; CA_nontarget (not in the paper) beside it.
     metrics={"ASR": "asr", "CA": "ca_all", "CA_nontarget": "ca_nontarget"},
-    defense_settings=defense_settings,
-    packages=("unpoison-abl", "unpoison-cbd"),
+    columns={
+        "No defense": Column("none"),
+        "ABL": Column("abl"),
+        "CBD": Column("cbd", {"disentangle": False}),
+        "CBD + MI": Column("cbd", {"disentangle": True}),
+    },
     results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "CBD's rule: random picks over all images. CA is CA_all, as CBD reports it. "

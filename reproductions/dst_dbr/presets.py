@@ -15,7 +15,7 @@ purification) rather than trained a second time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dst_dbr import (
     CIFAR100_NORMALIZATION,
@@ -29,36 +29,18 @@ from dst_dbr import (
     STConfig,
 )
 from unpoison.attacks.paper_presets import DST_DBR as DST_POISONING
-from unpoison.reproduction import AttackRow, paper_row
+from unpoison.reproduction import AttackRow, Preset, paper_row
 
-DEFENSES = ("Backdoored", "D-BR", "D-ST")
+# code: poison_ratio 0.1, target_label 0 (the Preset defaults); the seed is ours (the code seeds
+# everything with 1000; our streams differ anyway).
+COLUMNS = ("Backdoored", "D-BR", "D-ST")
 
 
 def dst_row(paper_name: str, dataset: str = "cifar10") -> AttackRow:
     """Row ``paper_name`` of the README's table with the code's own trigger (unpoison's
-    ``dst_dbr`` poisoning preset, spec attacks.md §3); ``dataset`` picks the row's setting for
+    ``dst_dbr`` poisoning preset, docs/attacks.md §6); ``dataset`` picks the row's setting for
     that dataset (CL's short surrogate training on digits)."""
     return paper_row(DST_POISONING, paper_name, dataset=dataset)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Everything a reproduction run needs besides the data location and the device."""
-
-    name: str
-    dataset: str
-    attacks: tuple[AttackRow, ...]
-    dbr: DBRConfig
-    dst: DSTConfig
-    defenses: tuple[str, ...] = DEFENSES
-    rate: float = 0.1  # code: poison_ratio 0.1
-    target: int = 0  # code: target_label 0
-    seed: int = 0  # ours (the code seeds everything with 1000; our streams differ anyway)
-    compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the claims
-    # Our choice: the backbones in bf16 autocast where the device computes bf16 natively (a CUDA
-    # GPU, a CPU with AMX), fp32 elsewhere (unpoison.models.precision); the mini presets say fp32.
-    precision: str = "auto"
-    paper_dataset: str | None = None  # the paper's column, when not the dataset's own table
 
 
 # The README's CIFAR-10 rows, in its order (CL waits for the learned attacks).
@@ -77,8 +59,8 @@ PAPER = Preset(
     name="paper",
     dataset="cifar10",
     attacks=tuple(dst_row(name) for name in CIFAR10_ROWS),
-    dbr=DBRConfig(),
-    dst=DSTConfig(),
+    configs={"d-br": DBRConfig(), "d-st": DSTConfig()},
+    columns=COLUMNS,
 )
 
 # CIFAR-100: weiaicunzai's ResNet-18 (no max-pool) for the backdoored and SD models, and the
@@ -88,12 +70,15 @@ PAPER_CIFAR100 = Preset(
     name="paper-cifar100",
     dataset="cifar100",
     attacks=tuple(dst_row(name) for name in CIFAR100_ROWS),
-    dbr=DBRConfig(
-        backdoored=BackdooredConfig(model="resnet18-cifar100"),
-        sd=_CIFAR100_SD,
-        normalization=CIFAR100_NORMALIZATION,
-    ),
-    dst=DSTConfig(sd=_CIFAR100_SD, st=STConfig(), normalization=CIFAR100_ST_NORMALIZATION),
+    configs={
+        "d-br": DBRConfig(
+            backdoored=BackdooredConfig(model="resnet18-cifar100"),
+            sd=_CIFAR100_SD,
+            normalization=CIFAR100_NORMALIZATION,
+        ),
+        "d-st": DSTConfig(sd=_CIFAR100_SD, st=STConfig(), normalization=CIFAR100_ST_NORMALIZATION),
+    },
+    columns=COLUMNS,
 )
 
 MINI = Preset(
@@ -103,8 +88,8 @@ MINI = Preset(
         dst_row(name)
         for name in ("BadNets-all2one", "BadNets-all2all", "Trojan", "Blend-Strip", "SIG")
     ),
-    dbr=MINI_DBR,
-    dst=MINI_DST,
+    configs={"d-br": MINI_DBR, "d-st": MINI_DST},
+    columns=COLUMNS,
     compare="qualitative",
     # The mini settings were tuned and their numbers measured in fp32; on a CPU with native bf16,
     # "auto" would pick bf16 and move them.
@@ -124,21 +109,19 @@ MINI_SSBA = replace(
     paper_dataset="ImageNet subset",
 )
 
-SMOKE = replace(
-    MINI,
-    name="smoke",
-    attacks=(dst_row("BadNets-all2one"),),
-    dbr=replace(
-        MINI_DBR,
+SMOKE = (
+    replace(MINI, name="smoke", attacks=(dst_row("BadNets-all2one"),))
+    .configured(
+        "d-br",
         backdoored=replace(MINI_DBR.backdoored, epochs=1, milestones=()),
         sd=replace(MINI_DBR.sd, train_epochs=1, finetune_epochs=1),
         br=replace(MINI_DBR.br, epochs=1),
-    ),
-    dst=replace(
-        MINI_DST,
+    )
+    .configured(
+        "d-st",
         sd=replace(MINI_DST.sd, train_epochs=1, finetune_epochs=1),
         st=replace(MINI_DST.st, extractor_epochs=1, warmup_epochs=0, classifier_epochs=1),
-    ),
+    )
 )
 
 PRESETS = {

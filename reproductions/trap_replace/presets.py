@@ -12,17 +12,20 @@ is not a preset: the extracted paper lost two of its three ratios; ``--rate`` is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from abl import MINI_VARIANT as ABL_MINI
 from abl import AblConfig
 from trap_replace import MINI_VARIANT as TR_MINI
 from trap_replace import TrapReplaceConfig
 from unpoison.attacks.paper_presets import TRAP_REPLACE as TR_POISONING
-from unpoison.reproduction import AttackRow, paper_row
+from unpoison.reproduction import AttackRow, Preset, paper_row
 from unpoison.train import MINI_NO_DEFENSE, NoDefenseConfig
 
-DEFENSES = ("No defense", "ABL", "T&R")
+# T&R code: triggered_ratio 0.1, target 0 (the Preset defaults; its GTSRB commands use 1); the
+# seed is ours (T&R's poison selection has no randomness); the holdout is T&R's 5% unless a
+# preset sets its own (code: ratio_holdout 0.05).
+COLUMNS = ("No defense", "ABL", "T&R")
 # paper Table 4's columns: the T&R config with reconstruct=False, and with replace_head=False
 ABLATIONS = {
     "T&R w/o aux reconstruction": {"reconstruct": False},
@@ -34,34 +37,13 @@ SPLITS = {
     "T&R 1-layer head": {"stem_end_block": 6},  # stem 13 layers, head the fc layer only
     "T&R 5-layer head": {"stem_end_block": 4},  # stem 9 layers, head blocks 5-6 and fc
 }
-VARIANTS = {**ABLATIONS, **SPLITS}  # every T&R column's changes to the preset's T&R config
+CHANGED_COLUMNS = {**ABLATIONS, **SPLITS}  # every T&R column's changes to the preset's T&R config
 
 
 def tr_row(paper_name: str, dataset: str = "cifar10") -> AttackRow:
     """Row ``paper_name`` of T&R's table with T&R's own trigger (unpoison's ``trap_replace``
-    poisoning preset, spec attacks.md §3): "Blend" = Hello Kitty, "SIG" = the stripe SIG."""
+    poisoning preset, docs/attacks.md §6): "Blend" = Hello Kitty, "SIG" = the stripe SIG."""
     return paper_row(TR_POISONING, paper_name, dataset=dataset)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Everything a reproduction run needs besides the data location and the device."""
-
-    name: str
-    dataset: str
-    attacks: tuple[AttackRow, ...]
-    no_defense: NoDefenseConfig
-    abl: AblConfig
-    trap_replace: TrapReplaceConfig
-    defenses: tuple[str, ...] = DEFENSES
-    rate: float = 0.1  # T&R code: triggered_ratio 0.1
-    target: int = 0  # T&R code default (its GTSRB commands use 1)
-    seed: int = 0  # our choice (T&R's poison selection has no randomness)
-    holdout: float | None = None  # None = T&R's 5% (code: ratio_holdout 0.05)
-    compare: str = "numeric"  # "numeric": ours vs paper per cell; "qualitative": the claims
-    # Our choice: the backbones in bf16 autocast where the device computes bf16 natively (a CUDA
-    # GPU, a CPU with AMX), fp32 elsewhere (unpoison.models.precision); the mini presets say fp32.
-    precision: str = "auto"
 
 
 # T&R Table 1/2 rows, in the paper's order.
@@ -86,9 +68,8 @@ PAPER = Preset(
     name="paper",
     dataset="cifar10",
     attacks=tuple(tr_row(name) for name in TABLE_ROWS),
-    no_defense=PAPER_NO_DEFENSE,
-    abl=AblConfig(),
-    trap_replace=TrapReplaceConfig(),
+    configs={"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "trap-replace": TrapReplaceConfig()},
+    columns=COLUMNS,
 )
 
 PAPER_GTSRB = replace(
@@ -110,9 +91,8 @@ MINI = Preset(
     attacks=tuple(
         tr_row(name) for name in ("BadNet-Grid", "BadNet-White", "Trojan-WM", "Blend", "SIG")
     ),
-    no_defense=MINI_NO_DEFENSE,
-    abl=ABL_MINI,
-    trap_replace=TR_MINI,
+    configs={"none": MINI_NO_DEFENSE, "abl": ABL_MINI, "trap-replace": TR_MINI},
+    columns=COLUMNS,
     holdout=0.2,
     compare="qualitative",
     # The mini settings were tuned and their numbers measured in fp32; on a CPU with native bf16,
@@ -125,13 +105,10 @@ MINI = Preset(
 # in ``mini``.
 MINI_LEARNED = replace(MINI, name="mini-learned", attacks=(tr_row("LCBA", dataset="digits"),))
 
-SMOKE = replace(
-    MINI,
-    name="smoke",
-    attacks=(tr_row("BadNet-Grid"),),
-    defenses=("No defense", "T&R"),
-    no_defense=replace(MINI.no_defense, epochs=1, milestones=()),
-    trap_replace=replace(MINI.trap_replace, trap_epochs=1, replace_epochs=1),
+SMOKE = (
+    replace(MINI, name="smoke", attacks=(tr_row("BadNet-Grid"),), columns=("No defense", "T&R"))
+    .configured("none", epochs=1, milestones=())
+    .configured("trap-replace", trap_epochs=1, replace_epochs=1)
 )
 
 # T&R Table 4 (CIFAR-10): the full method against its two ablations. Its T&R column (a mean over
@@ -140,14 +117,14 @@ TABLE4 = replace(
     PAPER,
     name="table4",
     attacks=tuple(tr_row(name) for name in ("Trojan-WM", "l2-Invisible", "SIG", "LCBA")),
-    defenses=("No defense", "T&R", *ABLATIONS),
+    columns=("No defense", "T&R", *ABLATIONS),
 )
 
 MINI_TABLE4 = replace(
     MINI,
     name="mini-table4",
     attacks=tuple(tr_row(name) for name in ("Trojan-WM", "l2-Invisible")),
-    defenses=TABLE4.defenses,
+    columns=TABLE4.columns,
 )
 
 # T&R Table 5 (CIFAR-10): the stem/head split. Its middle row is the default split (the same
@@ -157,7 +134,7 @@ TABLE5 = replace(
     PAPER,
     name="table5",
     attacks=tuple(tr_row(name) for name in TABLE5_ROWS),
-    defenses=("No defense", "T&R 1-layer head", "T&R", "T&R 5-layer head"),
+    columns=("No defense", "T&R 1-layer head", "T&R", "T&R 5-layer head"),
 )
 
 # On digits the 1-layer head keeps the backdoor as in the paper, but its CA falls to about 52: the
@@ -168,7 +145,7 @@ MINI_TABLE5 = replace(
     MINI,
     name="mini-table5",
     attacks=TABLE5.attacks,
-    defenses=TABLE5.defenses,
+    columns=TABLE5.columns,
 )
 
 PRESETS = {

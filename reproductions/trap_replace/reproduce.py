@@ -19,29 +19,15 @@ preset); only T&R uses the holdout, to train its new head.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import abl
-import trap_replace
-from presets import PRESETS, VARIANTS, Preset
+from presets import CHANGED_COLUMNS, PRESETS
 from unpoison.attacks.paper_presets import TRAP_REPLACE as TR_POISONING
-from unpoison.cli import exit_on_bad_input
-from unpoison.reproduction import Defense, Reproduction, method_defense, no_defense
+from unpoison.defenses.cli import exit_on_bad_input
+from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
 HERE = Path(__file__).resolve().parent
-
-
-def defense_settings(preset: Preset, defense: str) -> tuple[Defense, Any]:
-    """The column's trainer and the config recorded for it."""
-    if defense == "No defense":
-        return no_defense(preset.no_defense), preset.no_defense
-    if defense == "ABL":
-        return method_defense(abl.run, preset.abl), preset.abl
-    config = replace(preset.trap_replace, **VARIANTS.get(defense, {}))
-    return method_defense(trap_replace.run, config), config
 
 
 REPRODUCTION = Reproduction(
@@ -56,8 +42,12 @@ REPRODUCTION = Reproduction(
     paper_datasets={"digits": "CIFAR-10", "cifar10": "CIFAR-10", "gtsrb": "GTSRB"},
     # T&R's CA is measured on the whole test set; CA_nontarget (not in the paper) beside it.
     metrics={"ASR": "asr", "CA": "ca_all", "CA_nontarget": "ca_nontarget"},
-    defense_settings=defense_settings,
-    packages=("unpoison-abl", "unpoison-trap-replace"),
+    columns={
+        "No defense": Column("none"),
+        "ABL": Column("abl"),
+        "T&R": Column("trap-replace"),
+        **{name: Column("trap-replace", changes) for name, changes in CHANGED_COLUMNS.items()},
+    },
     results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "T&R's rule: the first non-target images in index order, 10% of the whole training set, "

@@ -4,7 +4,8 @@ training split in the mini setting learns the backdoor and keeps its clean accur
 from unpoison import attacks, data
 from unpoison.attacks import Attack
 from unpoison.data.split import PoisonedSplit
-from unpoison.train import MINI_NO_DEFENSE, train_no_defense
+from unpoison.defenses.none import DEFENSE as NONE
+from unpoison.train import MINI_NO_DEFENSE
 
 # CA_all of the mini No-defense training on clean digits (seed 0), measured.
 CLEAN_MINI_CA = 98.6
@@ -16,10 +17,15 @@ def train_on_poisoned_digits(attack: Attack, target: int) -> tuple[PoisonedSplit
     digits = data.load("digits")
     poisoned = attacks.poison(digits.train, attack, 0.1, target, selection="all", num_classes=10)
     backdoor_test = attacks.backdoor_test_set(digits.test, attack, target, 10)
-    _, metrics = train_no_defense(
-        poisoned, digits.test, backdoor_test, target=target, num_classes=10, config=MINI_NO_DEFENSE
+    result = NONE.train(
+        poisoned,
+        num_classes=10,
+        config=MINI_NO_DEFENSE,
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=target,
     )
-    return poisoned, metrics
+    return poisoned, result.metrics["model"]
 
 
 def assert_planted(metrics: dict) -> None:

@@ -254,3 +254,19 @@ def test_a_crash_keeps_the_previous_checkpoint(tmp_path, monkeypatch, step, cras
     saved.restore({"model": fresh})
     for name, value in fresh.state_dict().items():
         assert torch.equal(value, saved_state[name]), name
+
+
+@pytest.mark.parametrize("weights", ["../other/train-epoch0001.safetensors", "/tmp/x.safetensors"])
+def test_a_latest_json_naming_a_file_outside_its_folder_is_refused(tmp_path, weights) -> None:
+    model, optimizer = _trained()
+    checkpointer = Checkpointer(tmp_path / "run")
+    _save(checkpointer, model, optimizer, epoch=1)
+    outside = tmp_path / "other"
+    outside.mkdir()
+    (outside / "train-epoch0001.safetensors").write_bytes(
+        (tmp_path / "run" / "train-epoch0001.safetensors").read_bytes()
+    )
+    record = json.loads((tmp_path / "run" / LATEST).read_text())
+    (tmp_path / "run" / LATEST).write_text(json.dumps({**record, "weights": weights}))
+    with pytest.raises(ValueError, match="outside its run folder"):
+        checkpointer.load()

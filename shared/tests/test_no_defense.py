@@ -1,4 +1,5 @@
-"""no_defense: a short WRN-16-1 run on poisoned digits; determinism, logging and exact resume."""
+"""The defense ``none`` (plain training): a short WRN-16-1 run on poisoned digits; determinism,
+logging and exact resume."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import unpoison.attacks
 import unpoison.data
 from torch import nn
 from unpoison.data.split import PoisonedSplit, Split
+from unpoison.defenses.none import DEFENSE as NONE
 from unpoison.logging import NullLogger
 from unpoison.metrics import evaluate
+from unpoison.train import stages
 from unpoison.train.checkpoint import LATEST, Checkpointer
-from unpoison.train.no_defense import STAGE, NoDefenseConfig, train_no_defense
+from unpoison.train.no_defense import NoDefenseConfig
+
+STAGE = "no_defense"
 
 TARGET = 0
 NUM_CLASSES = 10
@@ -68,20 +73,20 @@ def data() -> Data:
     return Data(poisoned, test, backdoor)
 
 
-def _train(data: Data, seed: int = 0, checkpointer: Checkpointer | None = None) -> Run:
+def _train(data: Data, seed: int = 0, checkpoint_dir: Path | None = None) -> Run:
     logger = RecordingLogger()
-    model, metrics = train_no_defense(
+    result = NONE.train(
         data.poisoned,
-        data.test,
-        data.backdoor_test,
-        target=TARGET,
         num_classes=NUM_CLASSES,
         config=CONFIG,
+        test=data.test,
+        backdoor_test=data.backdoor_test,
+        target=TARGET,
         seed=seed,
         logger=logger,
-        checkpointer=checkpointer,
+        checkpoint_dir=checkpoint_dir,
     )
-    return Run(model, metrics, logger.records)
+    return Run(result.model, result.metrics["model"], logger.records)
 
 
 @pytest.fixture(scope="module")
@@ -133,17 +138,18 @@ def test_same_seed_gives_the_same_model_and_metrics(data: Data, uninterrupted: R
 
 
 def test_resumed_run_equals_the_uninterrupted_run(
-    data: Data, uninterrupted: Run, tmp_path: Path
+    data: Data, uninterrupted: Run, tmp_path: Path, monkeypatch
 ) -> None:
-    with pytest.raises(Interrupted):
-        _train(data, checkpointer=StopAfterFirstSave(tmp_path))
+    with monkeypatch.context() as patch, pytest.raises(Interrupted):
+        patch.setattr(stages, "Checkpointer", StopAfterFirstSave)
+        _train(data, checkpoint_dir=tmp_path)
     record = json.loads((tmp_path / LATEST).read_text())
     assert (record["stage"], record["epoch"]) == (STAGE, 1)
     after_one_epoch = Checkpointer(tmp_path).load().tensors["module.model.fc.weight"]
     final = uninterrupted.model.state_dict()["fc.weight"]
     assert not torch.equal(after_one_epoch, final)  # the resumed epoch has work left to do
 
-    resumed = _train(data, checkpointer=Checkpointer(tmp_path))
+    resumed = _train(data, checkpoint_dir=tmp_path)
     assert resumed.metrics == uninterrupted.metrics
     _assert_same_weights(resumed.model, uninterrupted.model)
     # only the second epoch ran, and it logged what the uninterrupted run logged for it
@@ -151,7 +157,7 @@ def test_resumed_run_equals_the_uninterrupted_run(
     record = json.loads((tmp_path / LATEST).read_text())
     assert (record["stage"], record["epoch"]) == (STAGE, 2)
 
-    finished = _train(data, checkpointer=Checkpointer(tmp_path))
+    finished = _train(data, checkpoint_dir=tmp_path)
     assert finished.records == []
     assert finished.metrics == uninterrupted.metrics
     _assert_same_weights(finished.model, uninterrupted.model)

@@ -10,6 +10,7 @@ import abl
 import pytest
 import torch
 from abl.__main__ import main
+from unpoison.runs import RunExistsError
 
 SHORT = ["--isolation-epochs", "1", "--finetune-epochs", "1", "--unlearning-epochs", "1"]
 
@@ -27,14 +28,19 @@ def test_a_short_run_writes_results_and_tensorboard_logs(tmp_path: Path, capsys)
     out = tmp_path / "run"
     assert main(["--out", str(out), "--device", "cpu", "--batch-size", "256", *SHORT]) == 0
     record = json.loads((out / "results.json").read_text())
-    assert record["config"]["attack"]["name"] == "badnets-grid"
-    assert record["config"]["abl"]["isolation_epochs"] == 1
+    assert record["schema_version"] == 2
+    assert record["poisoning"]["attack"]["name"] == "badnets-grid"
+    assert record["defense"]["name"] == "abl"
+    assert record["defense"]["variant"] is None  # the code variant with changed epochs
+    assert record["defense"]["config"]["isolation_epochs"] == 1
+    assert record["defense"]["config"]["batch_size"] == 256
+    assert record["device"] == "cpu"
     assert set(record["stage_seconds"]) == {"isolation", "scoring", "finetune", "unlearning"}
-    assert 0.0 <= record["metrics"]["asr"] <= 100.0
+    assert 0.0 <= record["metrics"]["model"]["asr"] <= 100.0
     assert torch.__version__.startswith(record["packages"]["torch"])
     assert list(out.glob("events.out.tfevents.*"))
     # A second run into the same folder must be asked for explicitly.
-    with pytest.raises(SystemExit, match="--resume"):
+    with pytest.raises(RunExistsError, match="--resume"):
         main(["--out", str(out), *SHORT])
 
 

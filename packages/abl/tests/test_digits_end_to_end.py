@@ -16,22 +16,29 @@ which CA_all shows and CA_nontarget hides); blend-strip 1.0.
 import abl
 import pytest
 from unpoison import attacks
-from unpoison.train import MINI_NO_DEFENSE, train_no_defense
+from unpoison.defenses import DefenseResult, none
+from unpoison.train import MINI_NO_DEFENSE
 
 
 @pytest.fixture(scope="module")
 def no_defense(digits, poisoned_digits) -> dict[str, float]:
     poisoned, backdoor_test = poisoned_digits
-    _, metrics = train_no_defense(
-        poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
+    result = none.DEFENSE.train(
+        poisoned,
+        num_classes=10,
+        config=MINI_NO_DEFENSE,
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=0,
+        progress=False,
     )
-    return metrics
+    return result.metrics["model"]
 
 
 @pytest.fixture(scope="module")
-def defended(digits, poisoned_digits) -> abl.AblResult:
+def defended(digits, poisoned_digits) -> DefenseResult:
     poisoned, backdoor_test = poisoned_digits
-    return abl.run(
+    return abl.DEFENSE.train(
         poisoned,
         num_classes=10,
         config=abl.MINI_VARIANT,
@@ -50,24 +57,25 @@ def test_the_undefended_model_learns_the_backdoor(no_defense: dict[str, float]) 
 
 @pytest.mark.slow
 def test_abl_removes_the_backdoor_and_keeps_clean_accuracy(
-    defended: abl.AblResult, no_defense: dict[str, float]
+    defended: DefenseResult, no_defense: dict[str, float]
 ) -> None:
-    assert defended.metrics["asr"] <= 10.0
-    assert defended.metrics["ca_nontarget"] >= no_defense["ca_nontarget"] - 3.0
+    assert defended.metrics["model"]["asr"] <= 10.0
+    assert defended.metrics["model"]["ca_nontarget"] >= no_defense["ca_nontarget"] - 3.0
 
 
 @pytest.mark.slow
-def test_badnets_isolation_finds_poisoned_images(defended) -> None:
-    assert defended.isolated.numel() == 14  # int(0.01 * 1437)
-    assert defended.metrics["isolation_precision"] >= 0.6  # six times a random pick's 0.1
+def test_badnets_isolation_finds_poisoned_images(defended: DefenseResult) -> None:
+    assert defended.tensors["isolated"].numel() == 14  # int(0.01 * 1437)
+    assert defended.metrics["isolation"]["precision"] >= 0.6  # six times a random pick's 0.1
 
 
 @pytest.mark.slow
 def test_blend_isolation_finds_poisoned_images_of_every_kind(digits) -> None:
     attack = attacks.create("blend-strip")
     poisoned = attacks.poison(digits.train, attack, 0.1, 0, seed=0, num_classes=10)
-    result = abl.run(
+    result = abl.DEFENSE.train(
         poisoned, num_classes=10, config=abl.MINI_VARIANT, stop_after="scoring", progress=False
     )
-    assert result.metrics["isolation_precision"] >= 0.7  # at least 10 of the 14
-    assert (poisoned.y_true[result.isolated] != 0).sum() >= 4  # not just the target class
+    assert result.metrics["isolation"]["precision"] >= 0.7  # at least 10 of the 14
+    isolated = result.tensors["isolated"]
+    assert (poisoned.y_true[isolated] != 0).sum() >= 4  # not just the target class

@@ -6,6 +6,7 @@ import abl
 import pytest
 import torch
 from abl.method import STAGES
+from unpoison.defenses import DefenseResult
 
 TINY = replace(
     abl.MINI_VARIANT,
@@ -22,9 +23,9 @@ def small(poisoned_digits):
     return poisoned.subset(torch.arange(384)), backdoor_test
 
 
-def run(small, digits, checkpoint_dir, **kw) -> abl.AblResult:
+def run(small, digits, checkpoint_dir, **kw) -> DefenseResult:
     poisoned, backdoor_test = small
-    return abl.run(
+    return abl.DEFENSE.train(
         poisoned,
         num_classes=10,
         config=TINY,
@@ -38,7 +39,7 @@ def run(small, digits, checkpoint_dir, **kw) -> abl.AblResult:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(small, digits, tmp_path_factory) -> abl.AblResult:
+def uninterrupted(small, digits, tmp_path_factory) -> DefenseResult:
     return run(small, digits, tmp_path_factory.mktemp("uninterrupted"))
 
 
@@ -50,7 +51,7 @@ def test_resume_after_a_stage_matches_an_uninterrupted_run(
     assert set(partial.stage_seconds) == set(STAGES[: STAGES.index(stop_after) + 1])
     resumed = run(small, digits, tmp_path)
     assert resumed.metrics == uninterrupted.metrics
-    assert torch.equal(resumed.isolated, uninterrupted.isolated)
+    assert torch.equal(resumed.tensors["isolated"], uninterrupted.tensors["isolated"])
     for name, tensor in uninterrupted.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[name], tensor), name
 

@@ -61,7 +61,7 @@ def linear(weight: list[list[float]], bias: list[float]) -> nn.Linear:
 
 
 def test_spectral_rescale_divides_by_the_square_root_of_sigma() -> None:
-    # Spec methods.md 2.2: sigma 4.48 -> divided by 2.117. diag(4.48, 1) converges in 5 steps.
+    # docs/methods/cbd.md §3.3: sigma 4.48 -> divided by 2.117. diag(4.48, 1) converges in 5 steps.
     layer = linear([[4.48, 0.0], [0.0, 1.0]], [3.0, 4.0])
     spectral_rescale_(layer)
     scale = math.sqrt(power_iteration_sigma(4.48, 1.0, 5))

@@ -19,7 +19,7 @@ def test_warm_up_starts_at_warmup_from() -> None:
 
 def test_warm_up_rises_linearly_per_step_to_the_cosine_at_epoch_ten() -> None:
     target = cosine(10)
-    assert target == pytest.approx(0.4969, abs=1e-4)  # spec: about 0.4969
+    assert target == pytest.approx(0.4969, abs=1e-4)  # docs/methods/dst-dbr.md §3.3: about 0.4969
     halfway = extractor_lr(CODE, 5, 0, 98)  # 490 of 980 warm-up steps done
     assert halfway == pytest.approx(0.01 + 0.5 * (target - 0.01))
     last = extractor_lr(CODE, 9, 97, 98)

@@ -8,9 +8,29 @@ from pathlib import Path
 
 import pytest
 import trap_replace
-from trap_replace.__main__ import config_from_args, main, parse_args
+from trap_replace.__main__ import main
+from unpoison.runs import DefenseRun, RunExistsError
 
 SHORT = ["--trap-epochs", "1", "--replace-epochs", "1"]
+
+
+class Planned(Exception):
+    """Raised in place of the run's first step: carries the run ``main`` set up."""
+
+    def __init__(self, run: DefenseRun) -> None:
+        self.run = run
+
+
+def planned(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> DefenseRun:
+    """The run (config, poisoning) ``main(argv)`` sets up, stopped before any work."""
+
+    def stop(run: DefenseRun, folder: Path, resume: bool) -> None:
+        raise Planned(run)
+
+    monkeypatch.setattr(DefenseRun, "check", stop)
+    with pytest.raises(Planned) as stopped:
+        main([*argv, "--device", "cpu"])
+    return stopped.value.run
 
 
 def test_help_explains_the_command() -> None:
@@ -25,17 +45,19 @@ def test_help_explains_the_command() -> None:
         assert flag in out
 
 
-def test_options_override_the_config() -> None:
-    args = parse_args([])
-    assert config_from_args(args) == trap_replace.TrapReplaceConfig()
-    assert args.holdout == 0.05 and args.selection == "first-non-target"
-    mini = parse_args(["--mini", "--stem-end-block", "4", "--keep-head", "--no-reconstruction"])
-    assert mini.holdout == 0.2
+def test_options_override_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = planned([], monkeypatch)
+    assert run.config == trap_replace.TrapReplaceConfig()
+    assert run.poisoning.holdout == 0.05 and run.poisoning.selection == "first-non-target"
+    mini = planned(
+        ["--mini", "--stem-end-block", "4", "--keep-head", "--no-reconstruction"], monkeypatch
+    )
+    assert mini.poisoning.holdout == 0.2
     expected = replace(
         trap_replace.MINI_VARIANT, stem_end_block=4, replace_head=False, reconstruct=False
     )
-    assert config_from_args(mini) == expected
-    assert parse_args(["--mini", "--holdout", "0.1"]).holdout == 0.1
+    assert mini.config == expected
+    assert planned(["--mini", "--holdout", "0.1"], monkeypatch).poisoning.holdout == 0.1
 
 
 def test_a_short_run_writes_results(tmp_path: Path) -> None:
@@ -43,13 +65,15 @@ def test_a_short_run_writes_results(tmp_path: Path) -> None:
     args = ["--mini", "--out", str(out), "--device", "cpu", *SHORT]
     assert main(args) == 0
     record = json.loads((out / "results.json").read_text())
-    assert record["config"]["holdout"] == 0.2
-    assert record["config"]["selection"] == "first-non-target"
-    assert record["config"]["trap_replace"]["trap_epochs"] == 1
+    assert record["poisoning"]["holdout"] == 0.2
+    assert record["poisoning"]["selection"] == "first-non-target"
+    assert record["defense"]["name"] == "trap-replace"
+    assert record["defense"]["config"]["trap_epochs"] == 1
     assert set(record["stage_seconds"]) == {"trap", "replace"}
-    assert 0.0 <= record["metrics"]["asr"] <= 100.0
+    assert 0.0 <= record["metrics"]["model"]["asr"] <= 100.0
+    assert 0.0 <= record["metrics"]["trapped"]["asr"] <= 100.0
     assert list(out.glob("events.out.tfevents.*"))
-    with pytest.raises(SystemExit, match="--resume"):
+    with pytest.raises(RunExistsError, match="--resume"):
         main(["--out", str(out), *SHORT])
 
 

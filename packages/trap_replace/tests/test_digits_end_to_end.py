@@ -20,7 +20,7 @@ def test_trap_and_replace_removes_the_backdoor_and_keeps_clean_accuracy(
     _, undefended = train_no_defense(
         poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
     )
-    result = trap_replace.run(
+    result = trap_replace.DEFENSE.train(
         poisoned,
         holdout=holdout,
         num_classes=10,
@@ -31,7 +31,7 @@ def test_trap_and_replace_removes_the_backdoor_and_keeps_clean_accuracy(
         progress=False,
     )
     assert undefended["asr"] >= 90.0
-    assert result.metrics["trapped_asr"] >= 90.0  # stage 1 was backdoored: the head trapped it
-    assert result.metrics["asr"] <= 10.0
-    assert result.metrics["ca_all"] >= undefended["ca_all"] - 5.0
+    assert result.metrics["trapped"]["asr"] >= 90.0  # stage 1 was backdoored: the head trapped it
+    assert result.metrics["model"]["asr"] <= 10.0
+    assert result.metrics["model"]["ca_all"] >= undefended["ca_all"] - 5.0
     assert set(result.stage_seconds) == {"trap", "replace"}

@@ -7,6 +7,7 @@ import pytest
 import torch
 import trap_replace
 from interruption import Killed, KillingLogger
+from unpoison.defenses import DefenseResult
 
 TINY = replace(trap_replace.MINI_VARIANT, trap_epochs=2, replace_epochs=2)
 
@@ -24,9 +25,9 @@ def small(trap_digits, digits):
     )
 
 
-def run(small, checkpoint_dir, **kw) -> trap_replace.TrapReplaceResult:
+def run(small, checkpoint_dir, **kw) -> DefenseResult:
     poisoned, holdout, test, backdoor_test = small
-    return trap_replace.run(
+    return trap_replace.DEFENSE.train(
         poisoned,
         holdout=holdout,
         num_classes=10,
@@ -41,16 +42,21 @@ def run(small, checkpoint_dir, **kw) -> trap_replace.TrapReplaceResult:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(small, tmp_path_factory) -> trap_replace.TrapReplaceResult:
+def uninterrupted(small, tmp_path_factory) -> DefenseResult:
     return run(small, tmp_path_factory.mktemp("uninterrupted"))
+
+
+def both_models(result: DefenseResult) -> dict[str, torch.nn.Module]:
+    return {"model": result.model, "trapped": result.models["trapped"]}
 
 
 def assert_same_run(resumed, uninterrupted) -> None:
     assert resumed.metrics == uninterrupted.metrics
-    for attribute in ("model", "trapped_model"):
-        expected = getattr(uninterrupted, attribute).state_dict()
-        for name, tensor in getattr(resumed, attribute).state_dict().items():
-            assert torch.equal(expected[name], tensor), f"{attribute}.{name}"
+    expected_models = both_models(uninterrupted)
+    for role, model in both_models(resumed).items():
+        expected = expected_models[role].state_dict()
+        for name, tensor in model.state_dict().items():
+            assert torch.equal(expected[name], tensor), f"{role}.{name}"
 
 
 def test_resume_after_stage_one_matches_an_uninterrupted_run(
@@ -58,7 +64,7 @@ def test_resume_after_stage_one_matches_an_uninterrupted_run(
 ) -> None:
     partial = run(small, tmp_path, stop_after="trap")
     assert set(partial.stage_seconds) == {"trap"}
-    assert "asr" not in partial.metrics and "trapped_asr" in partial.metrics
+    assert "model" not in partial.metrics and "asr" in partial.metrics["trapped"]
     assert_same_run(run(small, tmp_path), uninterrupted)
 
 

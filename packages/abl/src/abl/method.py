@@ -1,7 +1,7 @@
 """Anti-Backdoor Learning (Li et al., "Anti-Backdoor Learning: Training Clean Models on Poisoned
 Data", NeurIPS 2021; official code: github.com/bboylyg/ABL).
 
-The pipeline, as the official code runs it (spec: methods.md 1.1-1.3):
+The pipeline, as the official code runs it (docs/methods/abl.md §3-4):
 
 A. isolation  train a fresh model with the batch-level LGA/flooding loss, no augmentation, no
               shuffling, at lr 0.1 (backdoor examples are learned fastest, so their loss drops
@@ -30,40 +30,32 @@ The defense reads only the poisoned images, their labels and their positions; ``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from unpoison.data.augment import NO_AUGMENT, Augment
 from unpoison.data.loader import Batch, DeviceLoader
 from unpoison.data.split import PoisonedSplit, Split
-from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluator, separation
-from unpoison.models import create_model
-from unpoison.train import (
-    StageProgress,
-    constant_lr,
-    make_sgd,
-    recalibrated_copy,
-    run_stage,
-    step_lr,
+from unpoison.defenses import (
+    MODEL,
+    ConfigOption,
+    Defense,
+    DefenseResult,
+    Evaluation,
+    RunOptions,
+    TrainingData,
 )
+from unpoison.logging import NullLogger, log_poison_examples
+from unpoison.metrics import separation
+from unpoison.models import create_model
+from unpoison.train import constant_lr, make_sgd, recalibrated_copy, step_lr
 
-from abl.config import AblConfig
+from abl.config import MINI_VARIANT, PAPER_VARIANT, AblConfig
 
 STAGES = ("isolation", "scoring", "finetune", "unlearning")
 SCORING_BATCH = 512  # our choice: eval-mode scoring in large batches (no effect on the scores)
-
-
-@dataclass
-class AblResult:
-    """What an ABL run returns."""
-
-    model: nn.Module
-    isolated: torch.Tensor  # positions (into the poisoned split) of the isolated examples
-    metrics: dict[str, float]  # final test metrics (empty without a test set) + isolation quality
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 # --- losses -------------------------------------------------------------------------------------
@@ -145,162 +137,93 @@ def isolate(losses: torch.Tensor, ratio: float) -> torch.Tensor:
 
 
 def run(
-    poisoned: PoisonedSplit,
-    *,
-    num_classes: int,
-    config: AblConfig | None = None,
-    test: Split | None = None,
-    backdoor_test: Split | None = None,
-    target: int | None = None,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    logger: NullLogger | None = None,
-    checkpoint_dir: str | Path | None = None,
-    stop_after: str | None = None,
-    progress: bool = True,
-) -> AblResult:
-    """Train a model on ``poisoned`` with ABL and return it.
-
-    With ``test``, ``backdoor_test`` and ``target`` every epoch is evaluated (CA_all,
-    CA_nontarget, ASR) and the final metrics are returned. With ``checkpoint_dir`` the run saves
-    after every epoch and a second call with the same directory continues where it stopped.
-    ``stop_after`` (a stage name) ends the run after that stage, for staged or resumed runs.
-    """
-    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
-    config = config or AblConfig()
-    device = torch.device(device)
-    logger = logger or NullLogger()
-
+    data: TrainingData, config: AblConfig, evaluation: Evaluation, options: RunOptions
+) -> DefenseResult:
+    """Train a model on the poisoned split with ABL and return it, with the isolation quality
+    (against the true flags: metrics only) and the positions it isolated."""
+    poisoned, seed, device = data.poisoned, options.seed, options.torch_device
+    stages = options.stages(STAGES, prefix="abl")
+    logger = options.logger
     torch.manual_seed(seed)
-    model = create_model(config.model, num_classes=num_classes).to(device)
-    isolation_optimizer = make_sgd(model.parameters(), config.isolation_sgd)
-    tune_optimizer = make_sgd(model.parameters(), config.finetune_sgd)
+    model = create_model(config.model, num_classes=data.num_classes).to(device)
+    optimizers = {
+        "isolation": make_sgd(model.parameters(), config.isolation_sgd),
+        "tune": make_sgd(model.parameters(), config.finetune_sgd),
+    }
     isolated = torch.empty(0, dtype=torch.int64)
-
-    if (saved := stages.resume(device)) is not None:
-        optimizer = isolation_optimizer if saved.stage == "isolation" else tune_optimizer
-        saved.restore({"model": model}, {"optimizer": optimizer})
-        if stages.reached("scoring"):
-            isolated = saved.tensor("isolated").cpu()
-
-    def checkpoint(stage: str, optimizer: torch.optim.Optimizer) -> Callable[[int], None]:
-        return stages.saver(
-            stage,
-            {"model": model},
-            {"optimizer": optimizer},
-            lambda: {"isolated": isolated} if isolated.numel() else {},
-        )
-
-    metrics = evaluator(model, test, backdoor_test, target)
-
+    saved = stages.track(
+        {"model": model},
+        optimizers,
+        lambda: {"isolated": isolated} if isolated.numel() else {},
+        device,
+    )
+    if saved is not None and stages.reached("scoring"):
+        isolated = saved.tensor("isolated").cpu()
+    metrics = evaluation.of(model)
     logger.text("abl/config", f"```\n{asdict(config)}\n```")
     log_poison_examples(logger, poisoned, "abl/examples")
 
+    def loader(split: Split, augment: Augment = NO_AUGMENT, shuffle: bool = True) -> DeviceLoader:
+        return DeviceLoader.from_split(
+            split, config.batch_size, shuffle=shuffle, augment=augment, seed=seed, device=device
+        )
+
     # A. Isolation: no augmentation, no shuffling (official code).
-    if stages.pending("isolation"):
-        stages.start("isolation")
-        run_stage(
-            stage="abl/isolation",
+    if stage := stages.start("isolation", config.isolation_epochs):
+        stage.train(
             model=model,
-            loader=DeviceLoader.from_split(poisoned, config.batch_size, seed=seed, device=device),
-            optimizer=isolation_optimizer,
+            loader=loader(poisoned, shuffle=False),
+            optimizer=optimizers["isolation"],
             lr_at=constant_lr(config.isolation_sgd.lr),
-            epochs=config.isolation_epochs,
             loss_fn=isolation_loss(config.isolation_loss, config.gamma),
-            start_epoch=stages.start_epoch("isolation"),
             evaluate=metrics,
-            on_epoch_end=checkpoint("isolation", isolation_optimizer),
-            logger=logger,
-            progress=progress,
         )
 
     # Scoring: the lowest-loss examples are the suspected backdoor examples.
-    if stages.pending("scoring") and not stages.reached("scoring"):
-        stages.start("scoring")
+    if stage := stages.start("scoring"):
         scorer = model
         if config.scoring_recalibrates_bn:
             scorer = recalibrated_copy(model, DeviceLoader.from_split(poisoned, SCORING_BATCH))
         losses = per_sample_losses(scorer, poisoned, device)
         isolated = isolate(losses, config.isolation_ratio).cpu()
         _log_isolation(logger, losses, poisoned, isolated)
-        checkpoint("scoring", tune_optimizer)(1)
+        stage.done()
 
     if isolated.numel():
         # The mask lives with the split (a GPU split cannot be indexed by a CPU mask).
         is_isolated = torch.zeros(len(poisoned), dtype=torch.bool, device=poisoned.y.device)
         is_isolated[isolated.to(is_isolated.device)] = True
-        rest = poisoned.subset(~is_isolated)
-        suspects = poisoned.subset(is_isolated)
+        rest, suspects = poisoned.subset(~is_isolated), poisoned.subset(is_isolated)
 
     # B. Fine-tuning on the rest, or the paper's joint global gradient ascent.
-    if stages.pending("finetune") and config.finetune_epochs > 0:
-        stages.start("finetune")
-        rest_loader = DeviceLoader.from_split(
-            rest,
-            config.batch_size,
-            shuffle=True,
-            augment=config.finetune_augment,
-            seed=seed,
-            device=device,
-        )
-        loader, loss_fn = rest_loader, None
+    if stage := stages.start("finetune", config.finetune_epochs):
+        tune = {"loader": loader(rest, config.finetune_augment)}
         if config.unlearning_mode == "joint":
-            suspects_loader = DeviceLoader.from_split(
-                suspects,
-                config.batch_size,
-                shuffle=True,
-                augment=config.finetune_augment,
-                seed=seed,
-                device=device,
-            )
-            loader = JointLoader(rest_loader, suspects_loader)
-            loss_fn = global_gradient_ascent(is_isolated.to(device))
-        run_stage(
-            stage="abl/finetune",
+            tune["loader"] = JointLoader(tune["loader"], loader(suspects, config.finetune_augment))
+            tune["loss_fn"] = global_gradient_ascent(is_isolated.to(device))
+        stage.train(
             model=model,
-            loader=loader,
-            optimizer=tune_optimizer,
+            optimizer=optimizers["tune"],
             lr_at=step_lr(config.finetune_sgd.lr, config.finetune_milestones),
-            epochs=config.finetune_epochs,
-            **({"loss_fn": loss_fn} if loss_fn is not None else {}),
-            start_epoch=stages.start_epoch("finetune"),
             evaluate=metrics,
-            on_epoch_end=checkpoint("finetune", tune_optimizer),
-            logger=logger,
-            progress=progress,
+            **tune,
         )
 
     # C. Unlearning: pure gradient ascent on the isolated set (official code).
-    if stages.pending("unlearning") and config.unlearning_epochs > 0:
-        stages.start("unlearning")
-        run_stage(
-            stage="abl/unlearning",
+    if stage := stages.start("unlearning", config.unlearning_epochs):
+        stage.train(
             model=model,
-            loader=DeviceLoader.from_split(
-                suspects,
-                config.batch_size,
-                shuffle=True,
-                augment=config.unlearning_augment,
-                seed=seed,
-                device=device,
-            ),
-            optimizer=tune_optimizer,
+            loader=loader(suspects, config.unlearning_augment),
+            optimizer=optimizers["tune"],
             lr_at=constant_lr(config.unlearning_lr),
-            epochs=config.unlearning_epochs,
             loss_fn=negative_cross_entropy,
-            start_epoch=stages.start_epoch("unlearning"),
             evaluate=metrics,
-            on_epoch_end=checkpoint("unlearning", tune_optimizer),
-            logger=logger,
-            progress=progress,
         )
 
-    final = metrics()
+    groups = {MODEL: metrics()}
     if isolated.numel():
-        final.update(
-            {f"isolation_{k}": v for k, v in separation(isolated, poisoned.is_poison).items()}
-        )
-    return AblResult(model=model, isolated=isolated, metrics=final, stage_seconds=stages.seconds)
+        groups["isolation"] = separation(isolated, poisoned.is_poison)
+    return DefenseResult(model, groups, stages.seconds, tensors={"isolated": isolated})
 
 
 def _log_isolation(
@@ -311,3 +234,23 @@ def _log_isolation(
     logger.histogram("abl/isolation_loss/poisoned", losses[flags], 0)
     logger.histogram("abl/isolation_loss/clean", losses[~flags], 0)
     logger.scalars(separation(isolated, poisoned.is_poison), 0, prefix="abl/isolation")
+
+
+DEFENSE = Defense(
+    name="abl",
+    title="Anti-Backdoor Learning (Li et al., NeurIPS 2021)",
+    summary="Isolates the 1% of examples with the lowest loss early in training, fine-tunes on "
+    "the rest and unlearns the isolated ones by gradient ascent.",
+    config_type=AblConfig,
+    variants={"code": AblConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT},
+    stages=STAGES,
+    run=run,
+    options=(
+        ConfigOption("isolation-epochs", "isolation_epochs"),
+        ConfigOption("finetune-epochs", "finetune_epochs"),
+        ConfigOption("unlearning-epochs", "unlearning_epochs"),
+        ConfigOption("unlearning-lr", "unlearning_lr"),
+        ConfigOption("isolation-ratio", "isolation_ratio"),
+        ConfigOption("batch-size", "batch_size"),
+    ),
+)

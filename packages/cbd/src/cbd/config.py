@@ -110,3 +110,7 @@ MINI_VARIANT = replace(
     clean_epochs=5,
     clean_milestones=(4,),
 )
+
+
+# The paper's description: the adversarial mutual-information term on (the code ships it off).
+PAPER_VARIANT = replace(CbdConfig(), disentangle=True)

@@ -1,7 +1,7 @@
 """Causality-inspired Backdoor Defense (Zhang et al., "Backdoor Defense via Deconfounded
 Representation Learning", CVPR 2023; official code: github.com/zaixizhang/CBD).
 
-The pipeline, as the official code runs it (spec: methods.md 2.1-2.3):
+The pipeline, as the official code runs it (docs/methods/cbd.md §3-4):
 
 1. backdoored  train f_B with plain cross-entropy on the poisoned, augmented split for 5 epochs
                (backdoors are learned faster than the clean task), then freeze it in eval mode;
@@ -36,46 +36,30 @@ logging and metrics only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from unpoison.data.loader import DeviceLoader
-from unpoison.data.split import PoisonedSplit, Split
-from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluator
-from unpoison.models import Backbone, create_model
-from unpoison.train import (
-    LossMeter,
-    StageProgress,
-    constant_lr,
-    make_sgd,
-    run_epochs,
-    run_stage,
-    set_lr,
-    step_lr,
+from unpoison.data.split import PoisonedSplit
+from unpoison.defenses import (
+    MODEL,
+    ConfigOption,
+    Defense,
+    DefenseResult,
+    Evaluation,
+    RunOptions,
+    TrainingData,
 )
+from unpoison.logging import NullLogger, log_poison_examples
+from unpoison.models import Backbone, create_model
+from unpoison.train import LossMeter, constant_lr, make_sgd, set_lr, step_lr
 
-from cbd.config import CbdConfig
+from cbd.config import MINI_VARIANT, PAPER_VARIANT, CbdConfig
 from cbd.discriminator import Discriminator, mi_estimate, spectral_rescale_
 from cbd.weights import weighted_cross_entropy
 
 STAGES = ("backdoored", "clean")
-
-
-@dataclass
-class CbdResult:
-    """What a CBD run returns."""
-
-    model: nn.Module  # f_C, the defended model
-    backdoored_model: nn.Module  # f_B, frozen after phase 1
-    # final test metrics of f_C (empty without a test set), of f_B ("backdoored_" prefix), and
-    # the mean last-epoch weight of poisoned and clean examples (from the true flags: logging)
-    metrics: dict[str, float]
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 # --- phase 2, one epoch --------------------------------------------------------------------------
@@ -156,41 +140,21 @@ def train_clean_pass(
 
 
 def run(
-    poisoned: PoisonedSplit,
-    *,
-    num_classes: int,
-    config: CbdConfig | None = None,
-    test: Split | None = None,
-    backdoor_test: Split | None = None,
-    target: int | None = None,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    logger: NullLogger | None = None,
-    checkpoint_dir: str | Path | None = None,
-    stop_after: str | None = None,
-    progress: bool = True,
-) -> CbdResult:
-    """Train a model on ``poisoned`` with CBD and return it (f_C) with f_B and the metrics.
-
-    With ``test``, ``backdoor_test`` and ``target`` every epoch of both models is evaluated
-    (CA_all, CA_nontarget, ASR) and the final metrics are returned. With ``checkpoint_dir`` the
-    run saves after every epoch and a second call with the same directory continues where it
-    stopped. ``stop_after="backdoored"`` ends the run after phase 1.
-    """
-    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
-    config = config or CbdConfig()
-    device = torch.device(device)
-    logger = logger or NullLogger()
-
+    data: TrainingData, config: CbdConfig, evaluation: Evaluation, options: RunOptions
+) -> DefenseResult:
+    """Train f_B, then the defended f_C, on the poisoned split with CBD. The result holds f_C,
+    with f_B (``models["backdoored"]``) and its metrics, and the mean last-epoch weight of the
+    poisoned and the clean examples (from the true flags: metrics only)."""
+    poisoned, seed, device = data.poisoned, options.seed, options.torch_device
+    stages = options.stages(STAGES, prefix="cbd")
     torch.manual_seed(seed)
-    backdoored = create_model(config.model, num_classes=num_classes).to(device)
+    backdoored = create_model(config.model, num_classes=data.num_classes).to(device)
     torch.manual_seed(seed + 1)  # ours: f_C starts from other weights than f_B (see docstring)
-    clean = create_model(config.model, num_classes=num_classes).to(device)
+    clean = create_model(config.model, num_classes=data.num_classes).to(device)
     torch.manual_seed(seed + 2)
     discriminator = Discriminator(
         clean.feature_dim, config.discriminator_hidden, config.discriminator_dropout
     ).to(device)
-    modules = {"backdoored": backdoored, "clean": clean, "discriminator": discriminator}
     optimizers = {
         "backdoored": make_sgd(backdoored.parameters(), config.backdoored_sgd),
         "clean": make_sgd(clean.parameters(), config.clean_sgd),
@@ -198,20 +162,12 @@ def run(
     }
     # The last clean epoch's weight of every example (logging only); NaN until phase 2 runs.
     weights = torch.full((len(poisoned),), float("nan"), device=device)
-
-    if (saved := stages.resume(device)) is not None:
-        saved.restore(modules, optimizers)
-        if stages.reached("clean"):
-            weights = saved.tensor("weights").to(device)
-
-    def checkpoint(stage: str) -> Callable[[int], None]:
-        return stages.saver(stage, modules, optimizers, lambda: {"weights": weights})
-
-    def metrics(model: nn.Module) -> Callable[[], dict[str, float]]:
-        return evaluator(model, test, backdoor_test, target)
-
-    logger.text("cbd/config", f"```\n{asdict(config)}\n```")
-    log_poison_examples(logger, poisoned, "cbd/examples")
+    modules = {"backdoored": backdoored, "clean": clean, "discriminator": discriminator}
+    saved = stages.track(modules, optimizers, lambda: {"weights": weights}, device)
+    if saved is not None and stages.reached("clean"):
+        weights = saved.tensor("weights").to(device)
+    options.logger.text("cbd/config", f"```\n{asdict(config)}\n```")
+    log_poison_examples(options.logger, poisoned, "cbd/examples")
 
     # One loader for both phases; ``index`` is left at 0..N-1 so that batches carry positions in
     # this split (for the weight log). Every pass draws its own shuffle and augmentation, as the
@@ -228,23 +184,15 @@ def run(
     )
 
     # 1. f_B: plain cross-entropy on the poisoned data.
-    if stages.pending("backdoored"):
-        stages.start("backdoored")
+    if stage := stages.start("backdoored", config.backdoored_epochs):
         lr = config.backdoored_sgd.lr
-        run_stage(
-            stage="cbd/backdoored",
+        code_schedule = config.backdoored_schedule == "code"
+        stage.train(
             model=backdoored,
             loader=batches,
             optimizer=optimizers["backdoored"],
-            lr_at=constant_lr(lr)
-            if config.backdoored_schedule == "code"
-            else step_lr(lr, config.clean_milestones),
-            epochs=config.backdoored_epochs,
-            start_epoch=stages.start_epoch("backdoored"),
-            evaluate=metrics(backdoored),
-            on_epoch_end=checkpoint("backdoored"),
-            logger=logger,
-            progress=progress,
+            lr_at=constant_lr(lr) if code_schedule else step_lr(lr, config.clean_milestones),
+            evaluate=evaluation.of(backdoored),
         )
 
     # Frozen from here on: no gradients, eval-mode BatchNorm (code: model_backdoor.eval()).
@@ -253,8 +201,7 @@ def run(
     backdoored.eval()
 
     # 2. f_C: reweighted cross-entropy (+ the adversarial MI term).
-    if stages.pending("clean"):
-        stages.start("clean")
+    if stage := stages.start("clean", config.clean_epochs):
         clean_lr = step_lr(config.clean_sgd.lr, config.clean_milestones)
         first_pass = config.backdoored_epochs
 
@@ -288,34 +235,23 @@ def run(
                     weights,
                 )
             )
-            return values | _log_weights(logger, weights, poisoned, epoch + 1)
+            return values | _log_weights(options.logger, weights, poisoned, epoch + 1)
 
-        run_epochs(
-            stage="cbd/clean",
-            train_one_epoch=clean_epoch,
-            epochs=config.clean_epochs,
-            start_epoch=stages.start_epoch("clean"),
-            evaluate=metrics(clean),
-            on_epoch_end=checkpoint("clean"),
-            logger=logger,
-            progress=progress,
-        )
+        stage.loop(clean_epoch, evaluate=evaluation.of(clean))
 
-    final = {f"backdoored_{k}": v for k, v in metrics(backdoored)().items()}
-    if stages.pending("clean"):
-        final.update(metrics(clean)())
-        final.update(_weight_means(weights, poisoned))
-    return CbdResult(
-        model=clean, backdoored_model=backdoored, metrics=final, stage_seconds=stages.seconds
-    )
+    groups = {"backdoored": evaluation.of(backdoored)()}
+    if options.stop_after != "backdoored":
+        groups[MODEL] = evaluation.of(clean)()
+        groups["weights"] = _weight_means(weights, poisoned)
+    return DefenseResult(clean, groups, stages.seconds, models={"backdoored": backdoored})
 
 
 def _weight_means(weights: torch.Tensor, poisoned: PoisonedSplit) -> dict[str, float]:
     """Mean weight of the truly poisoned and of the clean examples (uses the true flags)."""
     flags = poisoned.is_poison.to(weights.device)
     return {
-        "weight_mean_poisoned": weights[flags].mean().item(),
-        "weight_mean_clean": weights[~flags].mean().item(),
+        "mean_poisoned": weights[flags].mean().item(),
+        "mean_clean": weights[~flags].mean().item(),
     }
 
 
@@ -327,3 +263,34 @@ def _log_weights(
     logger.histogram("cbd/clean/weights/poisoned", weights[flags], step)
     logger.histogram("cbd/clean/weights/clean", weights[~flags], step)
     return _weight_means(weights, poisoned)
+
+
+DEFENSE = Defense(
+    name="cbd",
+    title="Causality-inspired Backdoor Defense (Zhang et al., CVPR 2023)",
+    summary="Trains a deliberately backdoored model f_B for a few epochs, then a clean model f_C "
+    "whose per-example loss is weighted down where f_B fits best (optionally also minimising "
+    "the mutual information between the two models' features).",
+    config_type=CbdConfig,
+    variants={"code": CbdConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT},
+    stages=STAGES,
+    run=run,
+    options=(
+        ConfigOption("backdoored-epochs", "backdoored_epochs"),
+        ConfigOption("clean-epochs", "clean_epochs"),
+        ConfigOption("batch-size", "batch_size"),
+        ConfigOption(
+            "disentangle",
+            "disentangle",
+            "add the mutual-information term (off in the official code, on in the paper)",
+            const=True,
+        ),
+        ConfigOption(
+            "backdoored-schedule",
+            "backdoored_schedule",
+            "f_B's lr: code = constant (the official code's bug, default); intended = the clean "
+            "phase's step schedule",
+            choices=("code", "intended"),
+        ),
+    ),
+)

@@ -1,6 +1,7 @@
-"""D-ST and D-BR (Chen, Wu & Wang, NeurIPS 2022) on the unpoison core: ``dst_dbr.run_dst`` trains
-a secure model from scratch, ``dst_dbr.run_dbr`` purifies a backdoored one. Both split the
-poisoned set with the shared sample-distinguishment module (``dst_dbr.sd``)."""
+"""D-ST and D-BR (Chen, Wu & Wang, NeurIPS 2022) on the unpoison core: ``dst_dbr.DST`` trains a
+secure model from scratch, ``dst_dbr.DBR`` purifies a backdoored one (both
+``unpoison.defenses.Defense``). Both split the poisoned set with the shared
+sample-distinguishment module (``dst_dbr.sd``)."""
 
 from dst_dbr.centre_separation import centre_separation_loss
 from dst_dbr.config import (
@@ -16,10 +17,8 @@ from dst_dbr.config import (
     SDConfig,
     STConfig,
 )
-from dst_dbr.dbr import DBRResult
-from dst_dbr.dbr import run as run_dbr
-from dst_dbr.dst import DSTResult
-from dst_dbr.dst import run as run_dst
+from dst_dbr.dbr import DEFENSE as DBR
+from dst_dbr.dst import DEFENSE as DST
 from dst_dbr.fct import CLEAN, POISONED, UNCERTAIN, fct_scores, split_flags, thresholds
 from dst_dbr.mixed_ce import mixed_cross_entropy
 from dst_dbr.sd import SampleSplit
@@ -30,6 +29,8 @@ __all__ = [
     "CIFAR100_NORMALIZATION",
     "CIFAR100_ST_NORMALIZATION",
     "CLEAN",
+    "DBR",
+    "DST",
     "MINI_DBR",
     "MINI_DST",
     "POISONED",
@@ -37,9 +38,7 @@ __all__ = [
     "BRConfig",
     "BackdooredConfig",
     "DBRConfig",
-    "DBRResult",
     "DSTConfig",
-    "DSTResult",
     "SDConfig",
     "STConfig",
     "SampleSplit",
@@ -47,8 +46,6 @@ __all__ = [
     "extractor_lr",
     "fct_scores",
     "mixed_cross_entropy",
-    "run_dbr",
-    "run_dst",
     "split_flags",
     "thresholds",
 ]

@@ -1,4 +1,5 @@
-"""The backdoor-removal (BR) module of D-BR (methods.md §4.3, step 2): unlearn, then relearn.
+"""The backdoor-removal (BR) module of D-BR: unlearn, then relearn (docs/methods/dst-dbr.md
+§3.4, step 2).
 
 Each epoch is one pass of gradient ascent on the cross-entropy of the SD module's poisoned part,
 then one pass of descent on its clean part, both with the crop-and-flip augmentation, at a
@@ -14,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from unpoison.data.loader import DeviceLoader
-from unpoison.logging import NullLogger
-from unpoison.train import LossMeter, run_epochs, set_lr
+from unpoison.train import LossMeter, Stage, set_lr
 
 from dst_dbr.config import BRConfig
 
@@ -28,11 +28,8 @@ def unlearn_relearn(
     config: BRConfig,
     *,
     seed: int,
-    start_epoch: int,
-    on_epoch_end: Callable[[int], None],
-    evaluate: Callable[[], dict[str, float]],
-    logger: NullLogger,
-    progress: bool,
+    stage: Stage,
+    evaluate: Callable[[], dict[str, float]] = dict,
 ) -> None:
     """Ascent on ``suspected`` then descent on ``clean`` (each ``(images, labels)``) per epoch."""
     loaders = {
@@ -55,16 +52,7 @@ def unlearn_relearn(
                 (sign[name] * loss).backward()
                 optimizer.step()
                 meter.add(loss)
-            values[f"{name}_ce"] = meter.mean(f"dst_dbr/br/{name}", epoch)
+            values[f"{name}_ce"] = meter.mean(f"{stage.tag}/{name}", epoch)
         return values
 
-    run_epochs(
-        stage="dst_dbr/br",
-        train_one_epoch=one_epoch,
-        epochs=config.epochs,
-        start_epoch=start_epoch,
-        evaluate=evaluate,
-        on_epoch_end=on_epoch_end,
-        logger=logger,
-        progress=progress,
-    )
+    stage.loop(one_epoch, evaluate)

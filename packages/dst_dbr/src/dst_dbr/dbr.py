@@ -1,4 +1,4 @@
-"""D-BR: Decoupling-based Backdoor Removal (Chen, Wu & Wang, "Effective Backdoor Defense by
+"""D-BR: backdoor removal from a backdoored model (Chen, Wu & Wang, "Effective Backdoor Defense by
 Exploiting Sensitivity of Poisoned Samples", NeurIPS 2022; official code:
 SCLBD/Effective_backdoor_defense).
 
@@ -16,96 +16,64 @@ logging and metrics. The result's metrics hold the defended model's (``ca_all``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
-from torch import nn
 from unpoison.data.loader import DeviceLoader
-from unpoison.data.split import PoisonedSplit, Split
-from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluator
-from unpoison.train import StageProgress, make_sgd, run_stage, step_lr
+from unpoison.defenses import (
+    MODEL,
+    Defense,
+    DefenseResult,
+    Evaluation,
+    RunOptions,
+    TrainingData,
+)
+from unpoison.logging import log_poison_examples
+from unpoison.train import make_sgd, step_lr
 
 from dst_dbr.br import unlearn_relearn
-from dst_dbr.config import DBRConfig
+from dst_dbr.config import MINI_DBR, DBRConfig
+from dst_dbr.options import BR_OPTIONS, SD_OPTIONS
 from dst_dbr.sd import SD_STAGES, SampleDistinguishment, create_normalized
 
 STAGES = ("backdoored", *SD_STAGES, "br")
 METRIC_KEYS = ("ca_all", "ca_nontarget", "asr")  # unpoison.metrics.evaluate
 
 
-@dataclass
-class DBRResult:
-    """What a D-BR run returns."""
-
-    model: nn.Module  # the purified model (the backdoored one if the run stopped before BR)
-    metrics: dict[str, float]
-    flags: torch.Tensor | None  # the SD split's flag per image (None if stopped before it)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
 def run(
-    poisoned: PoisonedSplit,
-    *,
-    num_classes: int,
-    config: DBRConfig | None = None,
-    test: Split | None = None,
-    backdoor_test: Split | None = None,
-    target: int | None = None,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    logger: NullLogger | None = None,
-    checkpoint_dir: str | Path | None = None,
-    stop_after: str | None = None,
-    progress: bool = True,
-) -> DBRResult:
-    """Train a backdoored model on ``poisoned``, then purify it with D-BR.
-
-    With ``test``, ``backdoor_test`` and ``target`` every epoch is evaluated (CA_all,
-    CA_nontarget, ASR). With ``checkpoint_dir`` the run saves after every epoch and a second call
-    with the same directory continues where it stopped. ``stop_after`` (a name in ``STAGES``)
-    ends the run after that stage.
-    """
-    config = config or DBRConfig()
-    device = torch.device(device)
-    logger = logger or NullLogger()
-    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
-
-    torch.manual_seed(seed)
+    data: TrainingData, config: DBRConfig, evaluation: Evaluation, options: RunOptions
+) -> DefenseResult:
+    """Train a backdoored model on the poisoned split, then purify it with D-BR. The result holds
+    the backdoored model's metrics before BR ("backdoored"), the SD split's quality (against the
+    true flags: metrics only) and its flag per image (``tensors["sd_flags"]``)."""
+    poisoned, seed, device = data.poisoned, options.seed, options.torch_device
+    stages = options.stages(STAGES, prefix="dst_dbr")
     backdoored = config.backdoored
+    torch.manual_seed(seed)
     model = create_normalized(
-        backdoored.model, backdoored.width, num_classes, config.normalization, device
+        backdoored.model, backdoored.width, data.num_classes, config.normalization, device
     )
     torch.manual_seed(seed + 1)  # ours: the SD model's own initialisation
-    sd = SampleDistinguishment(config.sd, config.normalization, num_classes, device)
-    modules = {"model": model, "sd_model": sd.model}
+    sd = SampleDistinguishment(config.sd, config.normalization, data.num_classes, device)
     optimizers = {
         "backdoored": make_sgd(model.parameters(), backdoored.sgd),
         "sd": sd.optimizer,
         "br": make_sgd(model.parameters(), config.br.sgd),
     }
     before_br = torch.empty(0)  # the backdoored model's test metrics, kept for the result
-    if (saved := stages.resume(device)) is not None:
-        saved.restore(modules, optimizers)
-        sd.resume(saved, stages)
-        if stages.reached("sd-train"):
-            before_br = saved.tensor("backdoored_metrics")
+    modules = {"model": model, "sd_model": sd.model}
+    saved = stages.track(
+        modules, optimizers, lambda: {**sd.tensors(), "backdoored_metrics": before_br}, device
+    )
+    sd.resume(saved, stages)
+    if saved is not None and stages.reached("sd-train"):
+        before_br = saved.tensor("backdoored_metrics")
+    metrics = evaluation.of(model)
+    options.logger.text("dst_dbr/d-br/config", f"```\n{asdict(config)}\n```")
+    log_poison_examples(options.logger, poisoned, "dst_dbr/examples")
 
-    def checkpoint(stage: str) -> Callable[[int], None]:
-        return stages.saver(
-            stage, modules, optimizers, lambda: {**sd.tensors(), "backdoored_metrics": before_br}
-        )
-
-    metrics = evaluator(model, test, backdoor_test, target)
-    logger.text("dst_dbr/d-br/config", f"```\n{asdict(config)}\n```")
-    log_poison_examples(logger, poisoned, "dst_dbr/examples")
-
-    if stages.pending("backdoored"):
-        stages.start("backdoored")
-        run_stage(
-            stage="dst_dbr/backdoored",
+    if stage := stages.start("backdoored", backdoored.epochs):
+        stage.train(
             model=model,
             loader=DeviceLoader(
                 poisoned.x,
@@ -118,12 +86,7 @@ def run(
             ),
             optimizer=optimizers["backdoored"],
             lr_at=step_lr(backdoored.sgd.lr, backdoored.milestones),
-            epochs=backdoored.epochs,
-            start_epoch=stages.start_epoch("backdoored"),
             evaluate=metrics,
-            on_epoch_end=checkpoint("backdoored"),
-            logger=logger,
-            progress=progress,
         )
     if not stages.reached("sd-train"):
         values = metrics()  # empty without a test set
@@ -131,12 +94,8 @@ def run(
             [values[k] for k in METRIC_KEYS if k in values], dtype=torch.float64
         )
 
-    split = sd.run(
-        poisoned, stages=stages, checkpoint=checkpoint, seed=seed, logger=logger, progress=progress
-    )
-
-    if split is not None and stages.pending("br"):
-        stages.start("br")
+    split = sd.run(poisoned, stages, seed)
+    if split is not None and (stage := stages.start("br", config.br.epochs)):
         data_device = poisoned.y.device
         suspected = poisoned.subset(split.part("poisoned").to(data_device))
         clean = poisoned.subset(split.part("clean").to(data_device))
@@ -147,23 +106,30 @@ def run(
             (clean.x, clean.y),
             config.br,
             seed=seed,
-            start_epoch=stages.start_epoch("br"),
-            on_epoch_end=checkpoint("br"),
+            stage=stage,
             evaluate=metrics,
-            logger=logger,
-            progress=progress,
         )
 
-    final = metrics()
+    groups = {MODEL: metrics()}
     if before_br.numel():
-        final.update(
-            {f"backdoored_{k}": v for k, v in zip(METRIC_KEYS, before_br.tolist(), strict=True)}
-        )
+        groups["backdoored"] = dict(zip(METRIC_KEYS, before_br.tolist(), strict=True))
     if split is not None:
-        final.update(split.quality(poisoned.is_poison))
-    return DBRResult(
-        model=model,
-        metrics=final,
-        flags=None if split is None else split.flags,
-        stage_seconds=stages.seconds,
-    )
+        groups["sd"] = split.quality(poisoned.is_poison)
+    tensors = {} if split is None else {"sd_flags": split.flags}
+    return DefenseResult(model, groups, stages.seconds, tensors=tensors)
+
+
+DEFENSE = Defense(
+    name="d-br",
+    title="D-BR, backdoor removal (Chen, Wu & Wang, NeurIPS 2022)",
+    summary="Trains a backdoored model, splits the training set by how much each image's "
+    "features change when it is rotated and shifted, then purifies the model: gradient ascent "
+    "on the suspected-poisoned part, descent on the suspected-clean part.",
+    config_type=DBRConfig,
+    variants={"code": DBRConfig(), "mini": MINI_DBR},
+    stages=STAGES,
+    run=run,
+    purifies=True,
+    options=(*BR_OPTIONS, *SD_OPTIONS),
+    selection="non-target",  # code: seeded random picks among the non-target images
+)

@@ -1,4 +1,4 @@
-"""D-ST: Decoupling-based Secure Training (Chen, Wu & Wang, "Effective Backdoor Defense by
+"""D-ST: secure training from scratch (Chen, Wu & Wang, "Effective Backdoor Defense by
 Exploiting Sensitivity of Poisoned Samples", NeurIPS 2022; official code:
 SCLBD/Effective_backdoor_defense).
 
@@ -16,92 +16,55 @@ select on the test set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
-from torch import nn
-from unpoison.data.split import PoisonedSplit, Split
-from unpoison.logging import NullLogger, log_poison_examples
-from unpoison.metrics import evaluator
-from unpoison.train import StageProgress, make_sgd
+from unpoison.defenses import (
+    MODEL,
+    Defense,
+    DefenseResult,
+    Evaluation,
+    RunOptions,
+    TrainingData,
+)
+from unpoison.logging import log_poison_examples
+from unpoison.train import make_sgd
 
-from dst_dbr.config import DSTConfig
+from dst_dbr.config import MINI_DST, DSTConfig
+from dst_dbr.options import SD_OPTIONS, ST_OPTIONS
 from dst_dbr.sd import SD_STAGES, SampleDistinguishment, create_normalized
 from dst_dbr.st import train_classifier, train_extractor
 
 STAGES = (*SD_STAGES, "extractor", "classifier")
 
 
-@dataclass
-class DSTResult:
-    """What a D-ST run returns."""
-
-    model: nn.Module  # encoder + linear classifier (untrained parts if the run stopped early)
-    metrics: dict[str, float]
-    flags: torch.Tensor | None  # the SD split's flag per image (None if stopped before it)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
 def run(
-    poisoned: PoisonedSplit,
-    *,
-    num_classes: int,
-    config: DSTConfig | None = None,
-    test: Split | None = None,
-    backdoor_test: Split | None = None,
-    target: int | None = None,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    logger: NullLogger | None = None,
-    checkpoint_dir: str | Path | None = None,
-    stop_after: str | None = None,
-    progress: bool = True,
-) -> DSTResult:
-    """Train a model on ``poisoned`` with D-ST.
-
-    With ``test``, ``backdoor_test`` and ``target`` every classifier epoch is evaluated (CA_all,
-    CA_nontarget, ASR). With ``checkpoint_dir`` the run saves after every epoch and a second call
-    with the same directory continues where it stopped. ``stop_after`` (a name in ``STAGES``)
-    ends the run after that stage.
-    """
-    config = config or DSTConfig()
-    st = config.st
-    device = torch.device(device)
-    logger = logger or NullLogger()
-    stages = StageProgress(STAGES, stop_after, checkpoint_dir)
-
+    data: TrainingData, config: DSTConfig, evaluation: Evaluation, options: RunOptions
+) -> DefenseResult:
+    """Train a model on the poisoned split with D-ST. The result holds the SD split's quality
+    (against the true flags: metrics only) and its flag per image (``tensors["sd_flags"]``)."""
+    poisoned, st, seed, device = data.poisoned, config.st, options.seed, options.torch_device
+    stages = options.stages(STAGES, prefix="dst_dbr")
     torch.manual_seed(seed + 1)  # the SD model's initialisation, as in D-BR
-    sd = SampleDistinguishment(config.sd, config.normalization, num_classes, device)
+    sd = SampleDistinguishment(config.sd, config.normalization, data.num_classes, device)
     torch.manual_seed(seed)
-    model = create_normalized(st.model, st.width, num_classes, config.normalization, device)
+    model = create_normalized(st.model, st.width, data.num_classes, config.normalization, device)
     encoder = [p for name, p in model.backbone.named_parameters() if not name.startswith("fc.")]
-    modules = {"model": model, "sd_model": sd.model}
     optimizers = {
         "sd": sd.optimizer,
         "extractor": make_sgd(encoder, st.extractor_sgd),
         "classifier": make_sgd(model.fc.parameters(), st.classifier_sgd),
     }
-    if (saved := stages.resume(device)) is not None:
-        saved.restore(modules, optimizers)
-        sd.resume(saved, stages)
+    modules = {"model": model, "sd_model": sd.model}
+    sd.resume(stages.track(modules, optimizers, sd.tensors, device), stages)
+    options.logger.text("dst_dbr/d-st/config", f"```\n{asdict(config)}\n```")
+    log_poison_examples(options.logger, poisoned, "dst_dbr/examples")
 
-    def checkpoint(stage: str) -> Callable[[int], None]:
-        return stages.saver(stage, modules, optimizers, sd.tensors)
-
-    metrics = evaluator(model, test, backdoor_test, target)
-    logger.text("dst_dbr/d-st/config", f"```\n{asdict(config)}\n```")
-    log_poison_examples(logger, poisoned, "dst_dbr/examples")
-
-    split = sd.run(
-        poisoned, stages=stages, checkpoint=checkpoint, seed=seed, logger=logger, progress=progress
-    )
-    final: dict[str, float] = {}
+    split = sd.run(poisoned, stages, seed)
+    groups: dict[str, dict[str, float]] = {}
     if split is not None:
         flags = split.flags.to(poisoned.y.device)
-        if stages.pending("extractor"):
-            stages.start("extractor")
+        if stage := stages.start("extractor", st.extractor_epochs):
             train_extractor(
                 model,
                 optimizers["extractor"],
@@ -110,13 +73,9 @@ def run(
                 flags,
                 st,
                 seed=seed,
-                start_epoch=stages.start_epoch("extractor"),
-                on_epoch_end=checkpoint("extractor"),
-                logger=logger,
-                progress=progress,
+                stage=stage,
             )
-        if stages.pending("classifier"):
-            stages.start("classifier")
+        if stage := stages.start("classifier", st.classifier_epochs):
             train_classifier(
                 model,
                 optimizers["classifier"],
@@ -125,17 +84,27 @@ def run(
                 flags,
                 st,
                 seed=seed,
-                start_epoch=stages.start_epoch("classifier"),
-                on_epoch_end=checkpoint("classifier"),
-                evaluate=metrics,
-                logger=logger,
-                progress=progress,
+                stage=stage,
+                evaluate=evaluation.of(model),
             )
-            final.update(metrics())
-        final.update(split.quality(poisoned.is_poison))
-    return DSTResult(
-        model=model,
-        metrics=final,
-        flags=None if split is None else split.flags,
-        stage_seconds=stages.seconds,
-    )
+        if options.stop_after in (None, "classifier"):
+            groups[MODEL] = evaluation.of(model)()
+        groups["sd"] = split.quality(poisoned.is_poison)
+    tensors = {} if split is None else {"sd_flags": split.flags}
+    return DefenseResult(model, groups, stages.seconds, tensors=tensors)
+
+
+DEFENSE = Defense(
+    name="d-st",
+    title="D-ST, secure training from scratch (Chen, Wu & Wang, NeurIPS 2022)",
+    summary="Splits the training set by how much each image's features change when it is "
+    "rotated and shifted, then trains a new model from scratch: contrastive features on every "
+    "image, then a linear layer that learns the suspected-clean part and unlearns the "
+    "suspected-poisoned one.",
+    config_type=DSTConfig,
+    variants={"code": DSTConfig(), "mini": MINI_DST},
+    stages=STAGES,
+    run=run,
+    options=(*SD_OPTIONS, *ST_OPTIONS),
+    selection="non-target",  # code: seeded random picks among the non-target images
+)

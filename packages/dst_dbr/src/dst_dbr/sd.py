@@ -1,4 +1,4 @@
-"""The sample-distinguishment (SD) module that D-ST and D-BR share (methods.md §4.1).
+"""The sample-distinguishment (SD) module that D-ST and D-BR share (docs/methods/dst-dbr.md §3.2).
 
 1. sd-train     a fresh model on the poisoned set without augmentation (SGD 0.01, cosine with
                 T_max 100 stepped per epoch; 2 epochs);
@@ -22,7 +22,7 @@ model again; only the thresholds are its own, so D-ST and D-BR may split at diff
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -34,15 +34,7 @@ from unpoison.data.split import PoisonedSplit
 from unpoison.logging import NullLogger
 from unpoison.metrics import separation
 from unpoison.models import Normalized, create_model
-from unpoison.train import (
-    LossMeter,
-    StageProgress,
-    cosine_lr,
-    make_sgd,
-    run_epochs,
-    run_stage,
-    set_lr,
-)
+from unpoison.train import LossMeter, Stages, cosine_lr, make_sgd, set_lr
 from unpoison.train.checkpoint import Checkpoint
 
 from dst_dbr.centre_separation import centre_separation_loss
@@ -91,11 +83,11 @@ class SampleSplit:
         clean = separation(self.part("clean"), ~is_poison)
         poisoned = separation(self.part("poisoned"), is_poison)
         return {
-            **{f"sd_{name}_size": float(self.part(name).sum()) for name in PARTS},
-            "sd_clean_precision": 100 * clean["precision"],
-            "sd_clean_recall": 100 * clean["recall"],
-            "sd_poisoned_precision": 100 * poisoned["precision"],
-            "sd_poisoned_recall": 100 * poisoned["recall"],
+            **{f"{name}_size": float(self.part(name).sum()) for name in PARTS},
+            "clean_precision": 100 * clean["precision"],
+            "clean_recall": 100 * clean["recall"],
+            "poisoned_precision": 100 * poisoned["precision"],
+            "poisoned_recall": 100 * poisoned["recall"],
         }
 
 
@@ -140,33 +132,23 @@ class SampleDistinguishment:
         digest.update(poisoned.y.cpu().numpy().tobytes())
         return digest.hexdigest()
 
-    def resume(self, saved: Checkpoint, stages: StageProgress) -> None:
+    def resume(self, saved: Checkpoint | None, stages: Stages) -> None:
         """Take the split back from ``saved`` when the run had made it."""
-        if stages.reached("sd-split"):
+        if saved is not None and stages.reached("sd-split"):
             self.split = SampleSplit.from_tensors(saved)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """What a checkpoint keeps of the module besides its model and optimizer."""
         return self.split.tensors() if self.split is not None else {}
 
-    def run(
-        self,
-        poisoned: PoisonedSplit,
-        *,
-        stages: StageProgress,
-        checkpoint: Callable[[str], Callable[[int], None]],
-        seed: int,
-        logger: NullLogger,
-        progress: bool,
-    ) -> SampleSplit | None:
+    def run(self, poisoned: PoisonedSplit, stages: Stages, seed: int) -> SampleSplit | None:
         """Run the SD stages still pending; returns the split (None when stopped before it)."""
-        key = self.scores_key(poisoned, seed)
-        if key in _SCORES and not stages.reached("sd-split") and stages.pending("sd-split"):
-            stages.start("sd-split")
+        key, logger = self.scores_key(poisoned, seed), stages.logger
+        if key in _SCORES and (stage := stages.start("sd-split")):
             self.split = self._split(*_SCORES[key])
             logger.text("dst_dbr/sd/reused", "the FCT scores of an identical earlier SD model")
             _log_split(logger, self.split, poisoned)
-            checkpoint("sd-split")(1)
+            stage.done()
             return self.split
         config, model = self.config, self.model
         device = next(model.parameters()).device
@@ -175,23 +157,10 @@ class SampleDistinguishment:
         )
         lr_at = cosine_lr(config.sgd.lr, config.cosine_period)
 
-        if stages.pending("sd-train"):
-            stages.start("sd-train")
-            run_stage(
-                stage="dst_dbr/sd/train",
-                model=model,
-                loader=loader,
-                optimizer=self.optimizer,
-                lr_at=lr_at,
-                epochs=config.train_epochs,
-                start_epoch=stages.start_epoch("sd-train"),
-                on_epoch_end=checkpoint("sd-train"),
-                logger=logger,
-                progress=progress,
-            )
+        if stage := stages.start("sd-train", config.train_epochs):
+            stage.train(model=model, loader=loader, optimizer=self.optimizer, lr_at=lr_at)
 
-        if stages.pending("sd-finetune") and config.finetune_epochs > 0:
-            stages.start("sd-finetune")
+        if stage := stages.start("sd-finetune", config.finetune_epochs):
 
             def finetune_epoch(epoch: int) -> dict[str, float]:
                 schedule_epoch = config.train_epochs + epoch  # the code's scheduler continues
@@ -207,27 +176,15 @@ class SampleDistinguishment:
                         loss.backward()
                         self.optimizer.step()
                         meter.add(loss)
-                return {
-                    "loss": meter.mean("dst_dbr/sd/finetune", epoch),
-                    "lr": lr_at(schedule_epoch),
-                }
+                return {"loss": meter.mean(stage.tag, epoch), "lr": lr_at(schedule_epoch)}
 
-            run_epochs(
-                stage="dst_dbr/sd/finetune",
-                train_one_epoch=finetune_epoch,
-                epochs=config.finetune_epochs,
-                start_epoch=stages.start_epoch("sd-finetune"),
-                on_epoch_end=checkpoint("sd-finetune"),
-                logger=logger,
-                progress=progress,
-            )
+            stage.loop(finetune_epoch)
 
-        if stages.pending("sd-split") and not stages.reached("sd-split"):
-            stages.start("sd-split")
+        if stage := stages.start("sd-split"):
             _SCORES[key] = self._fct_scores(poisoned, seed)
             self.split = self._split(*_SCORES[key])
             _log_split(logger, self.split, poisoned)
-            checkpoint("sd-split")(1)
+            stage.done()
         return self.split
 
     def _fct_scores(self, poisoned: PoisonedSplit, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

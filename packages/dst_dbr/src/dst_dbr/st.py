@@ -1,4 +1,4 @@
-"""The secure-training (ST) module of D-ST (methods.md §4.2).
+"""The secure-training (ST) module of D-ST (docs/methods/dst-dbr.md §3.3).
 
 (a) extractor   the SupCon ResNet-18 and its projection head learn from every image, two SimCLR
                 views each, with the semi-supervised contrastive loss (SS-CTL): an image the SD
@@ -21,10 +21,9 @@ from collections.abc import Callable
 import torch
 from unpoison.data import SimCLRAugment
 from unpoison.data.loader import DeviceLoader, epoch_seed
-from unpoison.logging import NullLogger
 from unpoison.losses import supcon_loss
 from unpoison.models import Normalized
-from unpoison.train import LossMeter, run_epochs, set_lr, step_lr
+from unpoison.train import LossMeter, Stage, set_lr, step_lr
 
 from dst_dbr.config import STConfig
 from dst_dbr.fct import CLEAN, POISONED, UNCERTAIN
@@ -68,10 +67,7 @@ def train_extractor(
     config: STConfig,
     *,
     seed: int,
-    start_epoch: int,
-    on_epoch_end: Callable[[int], None],
-    logger: NullLogger,
-    progress: bool,
+    stage: Stage,
 ) -> None:
     """Part (a): contrastive training of ``model``'s encoder and projection head on every image."""
     device = images.device
@@ -103,17 +99,9 @@ def train_extractor(
             loss.backward()
             optimizer.step()
             meter.add(loss)
-        return {"loss": meter.mean("dst_dbr/st/extractor", epoch), "lr": lr}
+        return {"loss": meter.mean(stage.tag, epoch), "lr": lr}
 
-    run_epochs(
-        stage="dst_dbr/st/extractor",
-        train_one_epoch=one_epoch,
-        epochs=config.extractor_epochs,
-        start_epoch=start_epoch,
-        on_epoch_end=on_epoch_end,
-        logger=logger,
-        progress=progress,
-    )
+    stage.loop(one_epoch)
 
 
 def train_classifier(
@@ -125,11 +113,8 @@ def train_classifier(
     config: STConfig,
     *,
     seed: int,
-    start_epoch: int,
-    on_epoch_end: Callable[[int], None],
-    evaluate: Callable[[], dict[str, float]],
-    logger: NullLogger,
-    progress: bool,
+    stage: Stage,
+    evaluate: Callable[[], dict[str, float]] = dict,
 ) -> None:
     """Part (b): the linear layer on the frozen encoder, with the mixed cross-entropy."""
     device = images.device
@@ -159,15 +144,6 @@ def train_classifier(
             loss.backward()
             optimizer.step()
             meter.add(loss)
-        return {"loss": meter.mean("dst_dbr/st/classifier", epoch), "lr": lr}
+        return {"loss": meter.mean(stage.tag, epoch), "lr": lr}
 
-    run_epochs(
-        stage="dst_dbr/st/classifier",
-        train_one_epoch=one_epoch,
-        epochs=config.classifier_epochs,
-        start_epoch=start_epoch,
-        evaluate=evaluate,
-        on_epoch_end=on_epoch_end,
-        logger=logger,
-        progress=progress,
-    )
+    stage.loop(one_epoch, evaluate)

@@ -35,7 +35,7 @@ def paper_row(
     poisoning: PaperPoisoning, paper_name: str, rate: float | None = None, dataset: str = "cifar10"
 ) -> AttackRow:
     """Row ``paper_name`` of ``poisoning``'s paper with that paper's own trigger variant
-    (spec attacks.md §3); with ``rate`` the row is named "<paper_name> @ <rate>"."""
+    (docs/attacks.md §6); with ``rate`` the row is named "<paper_name> @ <rate>"."""
     setting = poisoning.table_attack(paper_name, dataset)
     name = paper_name if rate is None else f"{paper_name} @ {rate:.0%}"
     return AttackRow(name, setting.attack, setting.params, rate, setting.note, setting.target)

@@ -1,11 +1,11 @@
 """The command line of every ``reproduce-*`` script: run a preset's cells, print paper vs ours.
 
 A script describes its paper once, as a ``Reproduction`` (the paper's table, its poisoning rules,
-how each defense column is trained), and its presets (``name``, ``dataset``, ``attacks``,
-``defenses``, ``rate``, ``target``, ``seed``, ``compare``, ``precision``); ``main`` does the
-rest: it checks the inputs before any training, runs or reads back every (attack row, defense)
-cell, prints the table with a verdict per number, writes ``<out>/table.json`` and regenerates the
-preset's section of the script's RESULTS.md.
+its defense columns: each a registered defense, ``unpoison.defenses``), and its presets
+(``unpoison.reproduction.Preset``); ``main`` does the rest: it checks the inputs before any
+training, runs or reads back every (attack row, defense) cell, prints the table with a verdict
+per number, writes ``<out>/table.json`` and regenerates the preset's section of the script's
+RESULTS.md.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 
 from unpoison import attacks, data
 from unpoison.attacks.paper_presets import PaperPoisoning
+from unpoison.defenses import MODEL, Defense, registry
 from unpoison.models.precision import add_precision_argument, resolve_precision
 from unpoison.report import (
     NOT_IMPLEMENTED,
@@ -32,9 +33,11 @@ from unpoison.report import (
     read_paper_values,
     write_table_json,
 )
-from unpoison.reproduction.cells import Cell, Defense, run_cells, run_defense_cell
+from unpoison.reproduction.cells import Cell, run_cells
+from unpoison.reproduction.presets import Column, Preset
 from unpoison.reproduction.rows import AttackRow, select_rows
 from unpoison.reproduction.verdicts import MAX_CA_DROP, numeric_verdict, qualitative_verdict
+from unpoison.runs import DefenseRun, Poisoning
 from unpoison.train import resolve_device
 
 BASELINE = "No defense"
@@ -61,17 +64,15 @@ class Reproduction:
     # printed metric -> its results.json key, or a function of the row giving it (a paper whose
     # CA definition depends on the attack); only ASR and CA are compared with the paper
     metrics: Mapping[str, MetricKey]
-    # (preset, column name) -> the column's trainer and the config recorded for it
-    defense_settings: Callable[[Any, str], tuple[Defense, Any]]
-    packages: tuple[str, ...]  # method distributions whose versions results.json records
+    columns: Mapping[str, Column]  # every trained column of the paper's tables, by name
     results_md: Path
-    describe: Callable[[Any], str]  # the preset's settings, as RESULTS.md states them
+    describe: Callable[[Preset], str]  # the preset's settings, as RESULTS.md states them
     paper_defense: Callable[[str], str] = lambda defense: defense  # our column -> the paper's
     time_overhead: bool = False  # add each defense's "time +%" over No defense
     max_ca_drop: float = MAX_CA_DROP  # the mini presets' clean-accuracy budget, in points
     baseline: str = BASELINE  # the undefended column the others are compared with
     # columns read from another column's run instead of trained: column -> (source column,
-    # metrics prefix), e.g. D-BR's model before purification is the "Backdoored" column
+    # metrics group), e.g. D-BR's model before purification is the "Backdoored" column
     derived_columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def metric_key(self, metric: str, row: AttackRow) -> str:
@@ -79,27 +80,28 @@ class Reproduction:
         key = self.metrics[metric]
         return key if isinstance(key, str) else key(row)
 
+    def column_config(self, preset: Preset, column: str) -> tuple[Defense, Any]:
+        """The registered defense of ``column`` and its config in ``preset``."""
+        spec = self.columns[column]
+        return registry.get(spec.defense), spec.config(preset.configs[spec.defense])
+
     def derived_record(self, source: Mapping[str, Any], column: str) -> dict[str, Any]:
         """The results of derived ``column`` from its source column's ``results.json``."""
-        prefix = self.derived_columns[column][1]
-        metrics = {
-            key[len(prefix) :]: value
-            for key, value in source["metrics"].items()
-            if key.startswith(prefix)
-        }
-        return {**source, "metrics": metrics}
+        group = self.derived_columns[column][1]
+        return {**source, "metrics": {MODEL: source["metrics"][group]}}
 
-    def paper_dataset_for(self, preset: Any) -> str:
+    def paper_dataset_for(self, preset: Preset) -> str:
         """The paper's column the preset is compared with: its own ``paper_dataset`` when it
         sets one (a row of another table run on digits), else by its dataset."""
-        own = getattr(preset, "paper_dataset", None)
+        own = preset.paper_dataset
         return own or self.paper_datasets.get(preset.dataset, preset.dataset)
 
-    def poisoning_for(self, preset: Any) -> PaperPoisoning:
+    def poisoning_for(self, preset: Preset) -> PaperPoisoning:
         """The paper's poisoning with the preset's holdout fraction, when it sets one (a mini
         preset may keep a larger share of a small dataset aside)."""
-        holdout = getattr(preset, "holdout", None)
-        return self.poisoning if holdout is None else replace(self.poisoning, holdout=holdout)
+        if preset.holdout is None:
+            return self.poisoning
+        return replace(self.poisoning, holdout=preset.holdout)
 
 
 def add_reproduction_arguments(
@@ -136,7 +138,7 @@ def add_reproduction_arguments(
     )
 
 
-def resolve_preset(presets: Mapping[str, Any], args: argparse.Namespace) -> Any:
+def resolve_preset(presets: Mapping[str, Preset], args: argparse.Namespace) -> Preset:
     """The preset named by ``--preset`` with the ``--dataset``, ``--seed`` and ``--attacks``
     overrides applied."""
     preset = presets[args.preset]
@@ -150,9 +152,9 @@ def resolve_preset(presets: Mapping[str, Any], args: argparse.Namespace) -> Any:
 
 
 def make_cell(
-    reproduction: Reproduction, preset: Any, row: AttackRow, defense: str, precision: str = "fp32"
+    reproduction: Reproduction, preset: Preset, row: AttackRow, column: str, precision: str = "fp32"
 ) -> Cell:
-    """The cell of ``row`` x ``defense`` trained in ``precision`` ("fp32" or "bf16"), keyed by
+    """The cell of ``row`` x ``column`` trained in ``precision`` ("fp32" or "bf16"), keyed by
     everything that determines its result."""
     config = {
         "dataset": preset.dataset,
@@ -162,51 +164,45 @@ def make_cell(
         "target": row.target_or(preset.target),
         "seed": preset.seed,
         "holdout": reproduction.poisoning_for(preset).holdout,
-        "defense": defense,
-        "config": asdict(reproduction.defense_settings(preset, defense)[1]),
+        "defense": column,
+        "config": asdict(reproduction.column_config(preset, column)[1]),
     }
     if precision != "fp32":  # fp32, the default, adds nothing to the key
         config["precision"] = precision
     digest = row.attack and attacks.ATTACKS.get(row.attack).input_digest(**row.params)
     if digest is not None:  # e.g. SSBA: a re-encoded cache is a new cell
         config["inputs"] = digest
-    return Cell(row.paper_name, defense, config)
+    return Cell(row.paper_name, column, config)
 
 
-def run_cell(
+def cell_run(
     reproduction: Reproduction,
-    preset: Any,
+    preset: Preset,
     row: AttackRow,
-    defense: str,
-    dataset: data.ImageDataset,
-    folder: Path,
+    column: str,
     device: torch.device,
     assets: Path | None,
     precision: str = "fp32",
-) -> None:
-    """Poison with the paper's rules, train one defense column (its backbones in ``precision``)
-    and write the cell's results."""
+) -> DefenseRun:
+    """The run of one cell: the paper's poisoning rules for ``row``, the column's defense and
+    config, its backbones in ``precision``."""
+    paper = reproduction.poisoning_for(preset)
     attack = attacks.create(row.attack, assets=assets, **row.params)
-    train, config = reproduction.defense_settings(preset, defense)
-    run_defense_cell(
-        folder,
-        dataset=dataset,
-        attack=attack,
+    defense, config = reproduction.column_config(preset, column)
+    poisoning = Poisoning(
+        dataset=preset.dataset,
+        attack=row.attack,
+        attack_params=dict(row.params),
         rate=row.rate or preset.rate,
-        poisoning=reproduction.poisoning_for(preset),
         target=row.target_or(preset.target),
-        seed=preset.seed,
-        device=device,
-        defense=defense,
-        train=train,
-        record={"preset": preset.name, "dataset": preset.dataset, "defense_config": asdict(config)},
-        packages=reproduction.packages,
-        precision=precision,
+        selection=paper.selection(attack),
+        holdout=paper.holdout or None,
     )
+    return DefenseRun(defense, config, poisoning, attack, preset.seed, precision, device)
 
 
 def verdict(
-    preset: Any,
+    preset: Preset,
     defense: str,
     metric: str,
     ours: float,
@@ -240,7 +236,7 @@ def verdict(
 
 
 def build_rows(
-    reproduction: Reproduction, preset: Any, results: Mapping[tuple[str, str], dict[str, Any]]
+    reproduction: Reproduction, preset: Preset, results: Mapping[tuple[str, str], dict[str, Any]]
 ) -> list[Row]:
     """Every printed number of the table: ours, the paper's and the verdict, row by row."""
     paper = read_paper_values(reproduction.paper_table)
@@ -256,13 +252,13 @@ def build_rows(
                 "CA",
             )
         )
-        for defense in preset.defenses:
+        for defense in preset.columns:
             record = results.get((attack_row.paper_name, defense))
             done = record is not None and baseline is not None
             paper_defense = reproduction.paper_defense(defense)
             numbers = {
                 metric: (
-                    record["metrics"][reproduction.metric_key(metric, attack_row)]
+                    record["metrics"][MODEL][reproduction.metric_key(metric, attack_row)]
                     if done
                     else None,
                     metric,
@@ -285,11 +281,11 @@ def build_rows(
                         metric,
                         ours,
                         paper_value,
-                        baseline["metrics"][reproduction.metric_key("CA", attack_row)],
+                        baseline["metrics"][MODEL][reproduction.metric_key("CA", attack_row)],
                         reproduction.max_ca_drop,
                         reproduction.baseline,
                         paper_baseline_ca,
-                        baseline["metrics"][reproduction.metric_key("ASR", attack_row)],
+                        baseline["metrics"][MODEL][reproduction.metric_key("ASR", attack_row)],
                     )
                     if ours is not None
                     else NOT_IMPLEMENTED
@@ -335,7 +331,7 @@ def write_results_md(
 
 
 def main(
-    reproduction: Reproduction, presets: Mapping[str, Any], argv: Sequence[str] | None = None
+    reproduction: Reproduction, presets: Mapping[str, Preset], argv: Sequence[str] | None = None
 ) -> int:
     """Run the script: parse ``argv``, run the preset's cells, print and write the table."""
     parser = argparse.ArgumentParser(description=reproduction.description)
@@ -352,9 +348,9 @@ def main(
             attacks.create(row.attack, assets=args.assets, **row.params)
 
     rows_by_name = {row.paper_name: row for row in preset.attacks}
-    trained = [d for d in preset.defenses if d not in reproduction.derived_columns]
+    trained = [d for d in preset.columns if d not in reproduction.derived_columns]
     for column, (source, _) in reproduction.derived_columns.items():
-        if column in preset.defenses and source not in trained:
+        if column in preset.columns and source not in trained:
             raise ValueError(f"column {column!r} is read from {source!r}: run that column too")
     cells = [
         make_cell(reproduction, preset, row, defense, precision)
@@ -365,8 +361,12 @@ def main(
 
     def run(cell: Cell, folder: Path) -> None:
         row = rows_by_name[cell.attack]
-        run_cell(
-            reproduction, preset, row, cell.defense, dataset, folder, device, args.assets, precision
+        job = cell_run(reproduction, preset, row, cell.defense, device, args.assets, precision)
+        job.check(folder, resume=True)
+        job.execute(
+            folder,
+            dataset,
+            reproduction={"name": reproduction.name, "preset": preset.name, "column": cell.defense},
         )
 
     began = time.perf_counter()
@@ -374,7 +374,7 @@ def main(
     seconds = time.perf_counter() - began
     for (attack, defense), record in list(results.items()):
         for column, (source, _) in reproduction.derived_columns.items():
-            if defense == source and column in preset.defenses:
+            if defense == source and column in preset.columns:
                 results[(attack, column)] = reproduction.derived_record(record, column)
 
     rows = build_rows(reproduction, preset, results)

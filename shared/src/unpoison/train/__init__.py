@@ -1,5 +1,5 @@
 """Training utilities: seeding, optimizers and schedules, the epoch loop, checkpoints, and the
-no-defense trainer that gives every table its "No defense" column."""
+settings of plain training, every table's "No defense" column."""
 
 from unpoison.train.batchnorm import recalibrated_copy
 from unpoison.train.checkpoint import Checkpoint, Checkpointer
@@ -15,7 +15,6 @@ from unpoison.train.no_defense import (
     MINI_AUGMENT,
     MINI_NO_DEFENSE,
     NoDefenseConfig,
-    train_no_defense,
 )
 from unpoison.train.optim import (
     AdamConfig,
@@ -29,7 +28,7 @@ from unpoison.train.optim import (
     step_lr,
 )
 from unpoison.train.seeding import default_device, resolve_device, seed_everything
-from unpoison.train.stages import StageProgress
+from unpoison.train.stages import Stage, Stages
 
 __all__ = [
     "MINI_AUGMENT",
@@ -41,7 +40,8 @@ __all__ = [
     "NoDefenseConfig",
     "NonFiniteLossError",
     "SGDConfig",
-    "StageProgress",
+    "Stage",
+    "Stages",
     "check_milestones",
     "constant_lr",
     "cosine_lr",
@@ -57,5 +57,4 @@ __all__ = [
     "set_lr",
     "step_lr",
     "train_epoch",
-    "train_no_defense",
 ]

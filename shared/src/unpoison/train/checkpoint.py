@@ -104,7 +104,12 @@ class Checkpointer:
         record = self._latest_record()
         if record is None:
             return None
-        tensors = load_file(str(self.directory / record["weights"]), device=str(device))
+        weights = self.directory / record["weights"]
+        if Path(record["weights"]).name != record["weights"] or weights.parent != self.directory:
+            raise ValueError(
+                f"{self.directory / LATEST} names {record['weights']!r}, outside its run folder"
+            )
+        tensors = load_file(str(weights), device=str(device))
         tensors["rng.cpu"] = tensors["rng.cpu"].cpu()
         return Checkpoint(
             stage=record["stage"],
