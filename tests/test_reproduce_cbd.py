@@ -29,14 +29,14 @@ def test_smoke_preset_writes_the_table_with_the_time_overhead(reproduce, tmp_pat
     assert cells[("CBD", "CA")]["paper"] == 87.46
     assert cells[("CBD", "time +%")]["paper"] == 14.3
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
-    seconds = {r["config"]["defense"]: r["wall_seconds"] for r in records}
+    seconds = {r["reproduction"]["column"]: r["wall_seconds"] for r in records}
     overhead = 100 * (seconds["CBD"] / seconds["No defense"] - 1)
     assert cells[("CBD", "time +%")]["ours"] == pytest.approx(overhead)
-    assert {r["metrics"]["ca_all"] for r in records} == {
+    assert {r["metrics"]["model"]["ca_all"] for r in records} == {
         cells[(d, "CA")]["ours"] for d in ("No defense", "CBD")
     }
     # CBD's presets train in bf16 where the CPU computes it natively, and say so per cell.
-    assert {r["config"]["precision"] for r in records} == {resolve_precision("auto", "cpu")}
+    assert {r["precision"] for r in records} == {resolve_precision("auto", "cpu")}
     assert "CBD Tables 1-3" in capsys.readouterr().out
     assert reproduce.main(args) == 0
     assert capsys.readouterr().out.count("cached") == 2

@@ -26,14 +26,14 @@ def test_smoke_preset_reads_the_backdoored_column_from_d_br(reproduce, tmp_path,
     assert set(cells) == {(d, m) for d in ("Backdoored", "D-BR", "D-ST") for m in metrics}
     # Two trained cells; the Backdoored column is D-BR's model before purification.
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
-    assert sorted(r["config"]["defense"] for r in records) == ["D-BR", "D-ST"]
-    dbr = next(r for r in records if r["config"]["defense"] == "D-BR")
-    assert cells[("Backdoored", "ASR")]["ours"] == dbr["metrics"]["backdoored_asr"]
-    assert cells[("Backdoored", "CA")]["ours"] == dbr["metrics"]["backdoored_ca_nontarget"]
-    assert cells[("D-BR", "CA")]["ours"] == dbr["metrics"]["ca_nontarget"]
+    assert sorted(r["reproduction"]["column"] for r in records) == ["D-BR", "D-ST"]
+    dbr = next(r for r in records if r["reproduction"]["column"] == "D-BR")
+    assert cells[("Backdoored", "ASR")]["ours"] == dbr["metrics"]["backdoored"]["asr"]
+    assert cells[("Backdoored", "CA")]["ours"] == dbr["metrics"]["backdoored"]["ca_nontarget"]
+    assert cells[("D-BR", "CA")]["ours"] == dbr["metrics"]["model"]["ca_nontarget"]
     assert cells[("D-BR", "ASR")]["paper"] == 0.40 and cells[("D-ST", "CA")]["paper"] == 92.77
     assert cells[("D-BR", "CA")]["verdict"].endswith(" 5)")  # the 5-point CA budget
-    assert {r["config"]["selection"] for r in records} == {"non-target"}
+    assert {r["poisoning"]["selection"] for r in records} == {"non-target"}
     assert "D-ST / D-BR README tables" in capsys.readouterr().out
 
 
@@ -42,12 +42,8 @@ def test_all_to_all_rows_compare_ca_on_every_test_image(reproduce) -> None:
     results = {
         (row.paper_name, "D-BR"): {
             "metrics": {
-                "asr": 1.0,
-                "ca_all": 90.0,
-                "ca_nontarget": 80.0,
-                "backdoored_asr": 99.0,
-                "backdoored_ca_all": 91.0,
-                "backdoored_ca_nontarget": 81.0,
+                "model": {"asr": 1.0, "ca_all": 90.0, "ca_nontarget": 80.0},
+                "backdoored": {"asr": 99.0, "ca_all": 91.0, "ca_nontarget": 81.0},
             },
         }
         for row in mini.attacks
@@ -74,7 +70,9 @@ def test_paper_presets_list_pending_attacks(reproduce) -> None:
     cell = make_cell(reproduce.REPRODUCTION, paper, paper.attacks[0], "D-ST")
     assert cell.config["config"]["st"]["extractor_epochs"] == 200
     cifar100 = reproduce.PRESETS["paper-cifar100"]
-    assert cifar100.dbr.sd.model == "resnet18-cifar100" and cifar100.dataset == "cifar100"
+    assert (
+        cifar100.configs["d-br"].sd.model == "resnet18-cifar100" and cifar100.dataset == "cifar100"
+    )
 
 
 def test_the_ssba_preset_is_compared_with_the_imagenet_subset_table(reproduce) -> None:

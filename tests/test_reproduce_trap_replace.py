@@ -26,8 +26,8 @@ def test_smoke_preset_trains_on_the_split_without_the_holdout(reproduce, tmp_pat
     assert cells[("T&R", "CA")]["paper"] == 84.42
     assert cells[("T&R", "CA")]["verdict"].endswith(" 5)")  # T&R's 5-point CA budget
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*/results.json")]
-    assert {r["config"]["holdout"] for r in records} == {0.2}
-    assert {r["config"]["selection"] for r in records} == {"first-non-target"}
+    assert {r["poisoning"]["holdout"] for r in records} == {0.2}
+    assert {r["poisoning"]["selection"] for r in records} == {"first-non-target"}
     assert "T&R Tables 1, 2, 4 and 5" in capsys.readouterr().out
 
 

@@ -1,4 +1,4 @@
-"""logging: results.json contents, atomic JSON writes, TensorBoard events read back, NullLogger."""
+"""logging: package versions, atomic JSON writes, TensorBoard events read back, NullLogger."""
 
 from __future__ import annotations
 
@@ -6,18 +6,15 @@ import json
 import platform
 from importlib import metadata
 
-import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
-from unpoison import logging as run_logging
 from unpoison.logging import (
     NullLogger,
     TensorBoardLogger,
     git_revision,
     package_versions,
     write_json_atomic,
-    write_results,
 )
 
 
@@ -137,33 +134,3 @@ def test_package_versions_names_the_installed_versions() -> None:
 def test_git_revision_is_none_without_git(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no git executable to be found
     assert git_revision(tmp_path) is None
-
-
-def test_write_results_record(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(run_logging, "git_revision", lambda path: "abc123")
-    config = {"epochs": 2, "milestones": [1], "model": "wrn-16-1"}
-    metrics = {"ca_all": 91.5, "asr": 3.25}
-    stages = {"isolation": 1.5, "unlearning": 2.25}
-    path = write_results(
-        tmp_path / "run",
-        config=config,
-        seed=7,
-        metrics=metrics,
-        stage_seconds=stages,
-        extra_packages=("pytest", "no-such-package-here"),
-    )
-    assert path == tmp_path / "run" / "results.json"
-    assert [p.name for p in (tmp_path / "run").iterdir()] == ["results.json"]
-    record = json.loads(path.read_text())
-    assert record["config"] == config
-    assert record["seed"] == 7
-    assert record["metrics"] == metrics
-    assert record["stage_seconds"] == stages
-    assert record["wall_seconds"] == pytest.approx(3.75)
-    assert record["git_revision"] == "abc123"
-    assert record["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert record["packages"]["torch"] == metadata.version("torch")
-    assert torch.__version__.split("+")[0] == record["packages"]["torch"]
-    assert record["packages"]["pytest"] == metadata.version("pytest")
-    assert record["packages"]["no-such-package-here"] is None
-    assert len(record["finished_at"]) >= len("2025-01-01T00:00:00")

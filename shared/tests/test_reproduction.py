@@ -28,19 +28,44 @@ def test_run_cells_trains_each_cell_once(tmp_path: Path, capsys: pytest.CaptureF
 
     def run(cell: Cell, folder: Path) -> None:
         trained.append(cell.defense)
-        folder.mkdir(parents=True)
-        metrics = {"asr": 1.0, "ca_all": 2.0, "ca_nontarget": 3.0}
-        (folder / "results.json").write_text(json.dumps({"metrics": metrics, "wall_seconds": 5}))
+        metrics = {"model": {"asr": 1.0, "ca_all": 2.0, "ca_nontarget": 3.0}}
+        record = {"schema_version": 2, "metrics": metrics, "wall_seconds": 5}
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "checkpoints" / "fingerprint.json").write_text("{}")
+        (folder / "results.json").write_text(json.dumps(record))
 
     cells = [Cell("BadNets", defense, {}) for defense in ("No defense", "CBD")]
     records, seconds = run_cells(cells, tmp_path, run)
     assert trained == ["No defense", "CBD"] and seconds == 10
-    assert records[("BadNets", "CBD")]["metrics"]["asr"] == 1.0
+    assert records[("BadNets", "CBD")]["metrics"]["model"]["asr"] == 1.0
     records_again, _ = run_cells(cells, tmp_path, run)
     assert trained == ["No defense", "CBD"] and records_again == records
     assert capsys.readouterr().out.count("cached") == 2
     run_cells(cells[:1], tmp_path, run, fresh=True)
     assert trained == ["No defense", "CBD", "No defense"]
+
+
+def test_a_cell_of_an_older_schema_is_recomputed(tmp_path: Path) -> None:
+    trained = []
+
+    def run(cell: Cell, folder: Path) -> None:
+        trained.append(cell.defense)
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "checkpoints" / "fingerprint.json").write_text("{}")
+        metrics = {"model": {"asr": 1.0, "ca_all": 2.0, "ca_nontarget": 3.0}}
+        record = {"schema_version": 2, "metrics": metrics, "wall_seconds": 5}
+        (folder / "results.json").write_text(json.dumps(record))
+
+    cell = Cell("BadNets", "CBD", {})
+    old = tmp_path / "cells" / cell.key
+    (old / "checkpoints").mkdir(parents=True)
+    (old / "checkpoints" / "latest.json").write_text("{}")  # no fingerprint: made before them
+    flat = {"metrics": {"asr": 9.0, "ca_all": 9.0, "ca_nontarget": 9.0}, "wall_seconds": 1}
+    (old / "results.json").write_text(json.dumps(flat))
+    records, _ = run_cells([cell], tmp_path, run)
+    assert trained == ["CBD"]
+    assert records[("BadNets", "CBD")]["metrics"]["model"]["asr"] == 1.0
+    assert not (old / "checkpoints" / "latest.json").exists()
 
 
 def test_qualitative_verdicts_follow_the_bounds() -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import subprocess
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -117,35 +116,3 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     os.replace(tmp, path)
-
-
-def write_results(
-    run_dir: str | Path,
-    *,
-    config: dict[str, Any],
-    seed: int,
-    metrics: dict[str, Any],
-    stage_seconds: dict[str, float],
-    extra_packages: tuple[str, ...] = (),
-) -> Path:
-    """Write ``run_dir/results.json``: config, seed, versions, git revision, timings, metrics."""
-    versions = package_versions()
-    for name in extra_packages:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    record = {
-        "config": config,
-        "seed": seed,
-        "packages": versions,
-        "git_revision": git_revision(Path(__file__).parent),
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
-        "stage_seconds": stage_seconds,
-        "wall_seconds": sum(stage_seconds.values()),
-        "metrics": metrics,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    path = Path(run_dir) / "results.json"
-    write_json_atomic(path, record)
-    return path
