@@ -69,19 +69,19 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-def reproduction(package: str, compared: tuple[str, ...] = ()) -> None:
+def reproduction(package: str) -> None:
     """Register `reproduce-<package>` (underscores become hyphens) for reproductions/<package>.
 
-    The session installs the core, the method package and the packages of the methods its table
-    compares with (`compared`) as a user would (`pip install packages/<name>`, not editable: it
-    runs what users get, and pip rebuilds local folders on every install, so a reused venv still
-    runs the current code), then runs the reproduction script with the arguments after `--`
-    (default preset: mini).
+    The session installs the core and every method package (a table's columns may be any
+    registered defense) as a user would (`pip install packages/<name>`, not editable: it runs
+    what users get, and pip rebuilds local folders on every install, so a reused venv still runs
+    the current code), then runs the reproduction script with the arguments after `--` (default
+    preset: mini).
     """
 
     def reproduce(session: nox.Session) -> None:
         install_torch(session)
-        session.install(CORE, *(f"packages/{name}" for name in (package, *compared)))
+        session.install(CORE, *method_packages())
         session.run("python", f"reproductions/{package}/reproduce.py", *session.posargs)
 
     reproduce.__doc__ = (
@@ -102,7 +102,5 @@ def ssba_encoder(session: nox.Session) -> None:
     )
 
 
-reproduction("abl")
-reproduction("cbd", compared=("abl",))  # CBD Table 1 has an ABL column
-reproduction("trap_replace", compared=("abl",))  # T&R Tables 1-2 have an ABL column
-reproduction("dst_dbr")
+for script in sorted(ROOT.glob("reproductions/*/reproduce.py")):
+    reproduction(script.parent.name)

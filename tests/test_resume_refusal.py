@@ -24,8 +24,8 @@ def test_resuming_a_finished_run_with_other_settings_is_refused(tmp_path) -> Non
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == [
         f"error: {out} holds a run with other settings (poisoning.attack.name, "
-        "poisoning.attack.overflow, poisoning.rate, poisoning.target, seed): repeat its settings to "
-        "resume it, or pick another --out"
+        "poisoning.attack.overflow, poisoning.rate, poisoning.target, seed): repeat its settings "
+        "to resume it, or pick another --out"
     ]
     assert (out / "results.json").read_text() == results
     assert json.loads(results)["poisoning"]["attack"]["name"] == "badnets-grid"

@@ -32,13 +32,8 @@ def abl_row(paper_name: str, dataset: str = "cifar10") -> AttackRow:
 # selection only picks of the target class are triggered (ABL code).
 PAPER_ATTACKS = tuple(abl_row(name) for name in ABL_POISONING.attacks)
 
-PAPER = Preset(
-    name="paper",
-    dataset="cifar10",
-    attacks=PAPER_ATTACKS,
-    configs={"none": NoDefenseConfig(), "abl": AblConfig()},
-    columns=COLUMNS,
-)
+PAPER_CONFIGS = {"none": NoDefenseConfig(), "abl": AblConfig()}
+PAPER = Preset("paper", "cifar10", PAPER_ATTACKS, PAPER_CONFIGS, COLUMNS)
 
 # mini: digits with the rescaled settings of abl.MINI_VARIANT and unpoison.train.MINI_NO_DEFENSE
 # (each value's reason is written there).

@@ -8,7 +8,7 @@ logs, checkpoints and results.json live in ``<out>/cells/<key>/``; a cell whose 
 not recomputed, and a killed cell resumes from its last checkpoint. The table is written to
 ``<out>/table.json`` and this folder's RESULTS.md is regenerated.
 
-Paper numbers: ABL Table 1, CIFAR-10 rows (paper_cifar10.csv beside this file). ABL reports CA on
+Paper numbers: ABL Table 1, CIFAR-10 rows (paper_tables.csv beside this file). ABL reports CA on
 non-target test images, so "CA" here is CA_nontarget (both CAs are in each cell's results.json).
 """
 
@@ -22,22 +22,16 @@ from unpoison.defenses.cli import exit_on_bad_input
 from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
-HERE = Path(__file__).resolve().parent
-
-
 REPRODUCTION = Reproduction(
-    name="abl",
+    folder=Path(__file__).resolve().parent,
     title="ABL Table 1",
-    description="Reproduce ABL Table 1: attack x {No defense, ABL} x {ASR, CA}, printed beside "
-    "the paper's CIFAR-10 numbers with a verdict per cell.",
+    description=__doc__.split("\n\n")[0],  # the first paragraph above
     poisoning=ABL_POISONING,
-    paper_table=HERE / "paper_cifar10.csv",
     paper_datasets={"digits": "CIFAR-10", "cifar10": "CIFAR-10"},
     # ABL's CA is measured on non-target images; CA_all (not in the paper) shows what unlearning
     # costs the target class itself.
     metrics={"ASR": "asr", "CA": "ca_nontarget", "CA_all": "ca_all"},
     columns={"No defense": Column("none"), "ABL": Column("abl")},
-    results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "ABL's rule: random picks over all images. CA is CA_nontarget, as ABL reports it."
     ),

@@ -43,12 +43,9 @@ TABLE1_ROWS = ("BadNets", "Trojan", "Blend", "SIG", "Dynamic", "WaNet")
 # x0.1 at 20 and 70, batch 64, crop + flip + Cutout), the same as one CBD f_C run without weights.
 PAPER_NO_DEFENSE = replace(NoDefenseConfig(), epochs=100, batch_size=64, milestones=(20, 70))
 
+PAPER_CONFIGS = {"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "cbd": CbdConfig()}
 PAPER = Preset(
-    name="paper",
-    dataset="cifar10",
-    attacks=tuple(cbd_row(name) for name in TABLE1_ROWS),
-    configs={"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "cbd": CbdConfig()},
-    columns=COLUMNS,
+    "paper", "cifar10", tuple(cbd_row(name) for name in TABLE1_ROWS), PAPER_CONFIGS, COLUMNS
 )
 
 # CBD Table 2: BadNets, Trojan, Blend and WaNet at 1, 5, 20 and 50% poison (No defense and CBD).

@@ -26,17 +26,11 @@ from unpoison.defenses.cli import exit_on_bad_input
 from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
-HERE = Path(__file__).resolve().parent
-
-
 REPRODUCTION = Reproduction(
-    name="cbd",
+    folder=Path(__file__).resolve().parent,
     title="CBD Tables 1-3",
-    description="Reproduce CBD Tables 1-3: attack x {No defense, ABL, CBD, CBD + MI} x "
-    "{ASR, CA, training-time overhead}, printed beside the paper's numbers with a verdict per "
-    "cell.",
+    description=__doc__.split("\n\n")[0],  # the first paragraph above
     poisoning=CBD_POISONING,
-    paper_table=HERE / "paper_tables.csv",
     # digits stands in for CIFAR-10 in the mini preset
     paper_datasets={
         "digits": "CIFAR-10",
@@ -52,7 +46,6 @@ REPRODUCTION = Reproduction(
         "CBD": Column("cbd", {"disentangle": False}),
         "CBD + MI": Column("cbd", {"disentangle": True}),
     },
-    results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "CBD's rule: random picks over all images. CA is CA_all, as CBD reports it. "
         '"CBD" is the official code\'s default (mutual-information term off), '

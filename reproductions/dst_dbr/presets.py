@@ -55,12 +55,9 @@ CIFAR10_ROWS = (
 )
 CIFAR100_ROWS = ("BadNets-all2one", "Trojan", "Blend-Strip", "Blend-Kitty")
 
+PAPER_CONFIGS = {"d-br": DBRConfig(), "d-st": DSTConfig()}
 PAPER = Preset(
-    name="paper",
-    dataset="cifar10",
-    attacks=tuple(dst_row(name) for name in CIFAR10_ROWS),
-    configs={"d-br": DBRConfig(), "d-st": DSTConfig()},
-    columns=COLUMNS,
+    "paper", "cifar10", tuple(dst_row(name) for name in CIFAR10_ROWS), PAPER_CONFIGS, COLUMNS
 )
 
 # CIFAR-100: weiaicunzai's ResNet-18 (no max-pool) for the backdoored and SD models, and the

@@ -65,12 +65,10 @@ def describe(preset: Preset) -> str:
 
 
 REPRODUCTION = Reproduction(
-    name="dst-dbr",
+    folder=Path(__file__).resolve().parent,
     title="D-ST / D-BR README tables",
-    description="Reproduce the D-ST / D-BR README tables (attack x {Backdoored, D-BR, D-ST} x "
-    "{CA, ASR}), printed beside the paper's numbers with a verdict per cell.",
+    description=__doc__.split("\n\n")[0],  # the first paragraph above
     poisoning=DST_POISONING,
-    paper_table=HERE / "paper_tables.csv",
     # digits stands in for CIFAR-10 in the mini preset
     paper_datasets={"digits": "CIFAR-10", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"},
     metrics={
@@ -80,7 +78,6 @@ REPRODUCTION = Reproduction(
         "CA_nontarget": "ca_nontarget",
     },
     columns={"D-BR": Column("d-br"), "D-ST": Column("d-st")},
-    results_md=HERE / "RESULTS.md",
     describe=describe,
     # the mini budget of T&R and D-ST/D-BR: within 5 points of the backdoored model
     # (docs/evaluation.md §5.2)

@@ -64,12 +64,9 @@ TABLE_ROWS = (
 # on the standard recipe (200 epochs, SGD 0.1 x0.1 at 100 and 150; our choice).
 PAPER_NO_DEFENSE = replace(NoDefenseConfig(), epochs=200, milestones=(100, 150))
 
+PAPER_CONFIGS = {"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "trap-replace": TrapReplaceConfig()}
 PAPER = Preset(
-    name="paper",
-    dataset="cifar10",
-    attacks=tuple(tr_row(name) for name in TABLE_ROWS),
-    configs={"none": PAPER_NO_DEFENSE, "abl": AblConfig(), "trap-replace": TrapReplaceConfig()},
-    columns=COLUMNS,
+    "paper", "cifar10", tuple(tr_row(name) for name in TABLE_ROWS), PAPER_CONFIGS, COLUMNS
 )
 
 PAPER_GTSRB = replace(

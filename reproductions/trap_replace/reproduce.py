@@ -1,4 +1,5 @@
-"""Reproduce T&R Tables 1-2 (No defense, ABL, T&R; ASR and CA) beside the paper's numbers.
+"""Reproduce T&R Tables 1, 2, 4 and 5 (No defense, ABL, T&R and its ablations; ASR, CA) beside
+the paper's numbers.
 
     python reproductions/trap_replace/reproduce.py                   # mini preset: digits, CPU
     python reproductions/trap_replace/reproduce.py --preset paper --data-root ~/data --download
@@ -27,17 +28,11 @@ from unpoison.defenses.cli import exit_on_bad_input
 from unpoison.reproduction import Column, Reproduction
 from unpoison.reproduction import main as reproduce
 
-HERE = Path(__file__).resolve().parent
-
-
 REPRODUCTION = Reproduction(
-    name="trap-replace",
+    folder=Path(__file__).resolve().parent,
     title="T&R Tables 1, 2, 4 and 5",
-    description="Reproduce Trap and Replace Tables 1-2 (attack x {No defense, ABL, T&R} x "
-    "{ASR, CA}), Table 4 (T&R without reconstruction or head replacement) and Table 5 (the "
-    "stem/head split), printed beside the paper's numbers with a verdict per cell.",
+    description=__doc__.split("\n\n")[0],  # the first paragraph above
     poisoning=TR_POISONING,
-    paper_table=HERE / "paper_tables.csv",
     # digits stands in for CIFAR-10 in the mini preset
     paper_datasets={"digits": "CIFAR-10", "cifar10": "CIFAR-10", "gtsrb": "GTSRB"},
     # T&R's CA is measured on the whole test set; CA_nontarget (not in the paper) beside it.
@@ -48,7 +43,6 @@ REPRODUCTION = Reproduction(
         "T&R": Column("trap-replace"),
         **{name: Column("trap-replace", changes) for name, changes in CHANGED_COLUMNS.items()},
     },
-    results_md=HERE / "RESULTS.md",
     describe=lambda preset: (
         "T&R's rule: the first non-target images in index order, 10% of the whole training set, "
         "none of them in the clean holdout "

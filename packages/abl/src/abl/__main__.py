@@ -1,22 +1,9 @@
-"""``python -m abl``: poison a dataset with one attack, defend it with ABL, write logs and results
-(``unpoison.defenses.cli``; ``--help`` lists the options).
+"""``python -m abl``: ABL on the command line every defense shares (``--help``), e.g.
+``python -m abl --mini --attack blend-strip --out runs/abl/demo``."""
 
-Example::
+from unpoison.defenses.cli import command_line, exit_on_bad_input
 
-    python -m abl --dataset digits --attack badnets-grid --mini --out runs/abl/demo
-"""
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-
-from unpoison.defenses.cli import exit_on_bad_input
-from unpoison.defenses.cli import main as run_defense
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_defense(argv, ["abl"], "python -m abl")
-
+main = command_line(["abl"], "python -m abl")
 
 if __name__ == "__main__":
     exit_on_bad_input(main)

@@ -38,15 +38,8 @@ from torch import nn
 from unpoison.data.augment import NO_AUGMENT, Augment
 from unpoison.data.loader import Batch, DeviceLoader
 from unpoison.data.split import PoisonedSplit, Split
-from unpoison.defenses import (
-    MODEL,
-    ConfigOption,
-    Defense,
-    DefenseResult,
-    Evaluation,
-    RunOptions,
-    TrainingData,
-)
+from unpoison.defenses import MODEL, Defense, DefenseResult, Evaluation, RunOptions, TrainingData
+from unpoison.defenses.options import shortcuts
 from unpoison.logging import NullLogger, log_poison_examples
 from unpoison.metrics import separation
 from unpoison.models import create_model
@@ -236,21 +229,11 @@ def _log_isolation(
     logger.scalars(separation(isolated, poisoned.is_poison), 0, prefix="abl/isolation")
 
 
-DEFENSE = Defense(
-    name="abl",
-    title="Anti-Backdoor Learning (Li et al., NeurIPS 2021)",
-    summary="Isolates the 1% of examples with the lowest loss early in training, fine-tunes on "
-    "the rest and unlearns the isolated ones by gradient ascent.",
-    config_type=AblConfig,
-    variants={"code": AblConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT},
-    stages=STAGES,
-    run=run,
-    options=(
-        ConfigOption("isolation-epochs", "isolation_epochs"),
-        ConfigOption("finetune-epochs", "finetune_epochs"),
-        ConfigOption("unlearning-epochs", "unlearning_epochs"),
-        ConfigOption("unlearning-lr", "unlearning_lr"),
-        ConfigOption("isolation-ratio", "isolation_ratio"),
-        ConfigOption("batch-size", "batch_size"),
-    ),
+TITLE = "Anti-Backdoor Learning (Li et al., NeurIPS 2021)"
+SUMMARY = (
+    "Isolates the 1% of examples with the lowest loss early in training, fine-tunes on the rest "
+    "and unlearns the isolated ones by gradient ascent."
 )
+VARIANTS = {"code": AblConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT}
+OPTIONS = shortcuts("isolation_epochs", "finetune_epochs", "unlearning_epochs", "batch_size")
+DEFENSE = Defense("abl", TITLE, SUMMARY, VARIANTS, STAGES, run, options=OPTIONS)

@@ -1,22 +1,9 @@
-"""``python -m cbd``: poison a dataset with one attack, defend it with CBD, write logs and results
-(``unpoison.defenses.cli``; ``--help`` lists the options).
+"""``python -m cbd``: CBD on the command line every defense shares (``--help``), e.g.
+``python -m cbd --mini --disentangle --out runs/cbd/demo``."""
 
-Example::
+from unpoison.defenses.cli import command_line, exit_on_bad_input
 
-    python -m cbd --dataset digits --attack badnets-grid --mini --out runs/cbd/demo
-"""
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-
-from unpoison.defenses.cli import exit_on_bad_input
-from unpoison.defenses.cli import main as run_defense
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_defense(argv, ["cbd"], "python -m cbd")
-
+main = command_line(["cbd"], "python -m cbd")
 
 if __name__ == "__main__":
     exit_on_bad_input(main)

@@ -42,15 +42,8 @@ import torch
 import torch.nn.functional as F
 from unpoison.data.loader import DeviceLoader
 from unpoison.data.split import PoisonedSplit
-from unpoison.defenses import (
-    MODEL,
-    ConfigOption,
-    Defense,
-    DefenseResult,
-    Evaluation,
-    RunOptions,
-    TrainingData,
-)
+from unpoison.defenses import MODEL, Defense, DefenseResult, Evaluation, RunOptions, TrainingData
+from unpoison.defenses.options import ConfigOption, shortcuts
 from unpoison.logging import NullLogger, log_poison_examples
 from unpoison.models import Backbone, create_model
 from unpoison.train import LossMeter, constant_lr, make_sgd, set_lr, step_lr
@@ -265,32 +258,22 @@ def _log_weights(
     return _weight_means(weights, poisoned)
 
 
-DEFENSE = Defense(
-    name="cbd",
-    title="Causality-inspired Backdoor Defense (Zhang et al., CVPR 2023)",
-    summary="Trains a deliberately backdoored model f_B for a few epochs, then a clean model f_C "
-    "whose per-example loss is weighted down where f_B fits best (optionally also minimising "
-    "the mutual information between the two models' features).",
-    config_type=CbdConfig,
-    variants={"code": CbdConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT},
-    stages=STAGES,
-    run=run,
-    options=(
-        ConfigOption("backdoored-epochs", "backdoored_epochs"),
-        ConfigOption("clean-epochs", "clean_epochs"),
-        ConfigOption("batch-size", "batch_size"),
-        ConfigOption(
-            "disentangle",
-            "disentangle",
-            "add the mutual-information term (off in the official code, on in the paper)",
-            const=True,
-        ),
-        ConfigOption(
-            "backdoored-schedule",
-            "backdoored_schedule",
-            "f_B's lr: code = constant (the official code's bug, default); intended = the clean "
-            "phase's step schedule",
-            choices=("code", "intended"),
-        ),
+TITLE = "Causality-inspired Backdoor Defense (Zhang et al., CVPR 2023)"
+SUMMARY = (
+    "Trains a deliberately backdoored model f_B for a few epochs, then a clean model f_C whose "
+    "per-example loss is weighted down where f_B fits best (optionally also minimising the "
+    "mutual information between the two models' features)."
+)
+VARIANTS = {"code": CbdConfig(), "paper": PAPER_VARIANT, "mini": MINI_VARIANT}
+OPTIONS = (
+    *shortcuts("backdoored_epochs", "clean_epochs", "batch_size"),
+    ConfigOption("disentangle", "disentangle", "add the mutual-information term", const=True),
+    ConfigOption(
+        "backdoored-schedule",
+        "backdoored_schedule",
+        "f_B's lr: code = constant (the official code's bug, default); intended = the clean "
+        "phase's step schedule",
+        choices=("code", "intended"),
     ),
 )
+DEFENSE = Defense("cbd", TITLE, SUMMARY, VARIANTS, STAGES, run, options=OPTIONS)

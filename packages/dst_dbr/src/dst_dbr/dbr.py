@@ -20,20 +20,13 @@ from dataclasses import asdict
 
 import torch
 from unpoison.data.loader import DeviceLoader
-from unpoison.defenses import (
-    MODEL,
-    Defense,
-    DefenseResult,
-    Evaluation,
-    RunOptions,
-    TrainingData,
-)
+from unpoison.defenses import MODEL, Defense, DefenseResult, Evaluation, RunOptions, TrainingData
 from unpoison.logging import log_poison_examples
 from unpoison.train import make_sgd, step_lr
 
 from dst_dbr.br import unlearn_relearn
 from dst_dbr.config import MINI_DBR, DBRConfig
-from dst_dbr.options import BR_OPTIONS, SD_OPTIONS
+from dst_dbr.options import DBR_OPTIONS as OPTIONS
 from dst_dbr.sd import SD_STAGES, SampleDistinguishment, create_normalized
 
 STAGES = ("backdoored", *SD_STAGES, "br")
@@ -73,19 +66,20 @@ def run(
     log_poison_examples(options.logger, poisoned, "dst_dbr/examples")
 
     if stage := stages.start("backdoored", backdoored.epochs):
+        batches = DeviceLoader.from_split(
+            poisoned,
+            backdoored.batch_size,
+            shuffle=True,
+            seed=seed,
+            augment=backdoored.augment,
+            device=device,
+        )
+        lr_at = step_lr(backdoored.sgd.lr, backdoored.milestones)
         stage.train(
             model=model,
-            loader=DeviceLoader(
-                poisoned.x,
-                poisoned.y,
-                backdoored.batch_size,
-                shuffle=True,
-                augment=backdoored.augment,
-                seed=seed,
-                device=device,
-            ),
+            loader=batches,
             optimizer=optimizers["backdoored"],
-            lr_at=step_lr(backdoored.sgd.lr, backdoored.milestones),
+            lr_at=lr_at,
             evaluate=metrics,
         )
     if not stages.reached("sd-train"):
@@ -119,17 +113,14 @@ def run(
     return DefenseResult(model, groups, stages.seconds, tensors=tensors)
 
 
+TITLE = "D-BR, backdoor removal (Chen, Wu & Wang, NeurIPS 2022)"
+SUMMARY = (
+    "Trains a backdoored model, splits the training set by how much each image's features "
+    "change when it is rotated and shifted, then purifies the model: gradient ascent on the "
+    "suspected-poisoned part, descent on the suspected-clean part."
+)
+VARIANTS = {"code": DBRConfig(), "mini": MINI_DBR}
+# code: seeded random picks among the non-target images
 DEFENSE = Defense(
-    name="d-br",
-    title="D-BR, backdoor removal (Chen, Wu & Wang, NeurIPS 2022)",
-    summary="Trains a backdoored model, splits the training set by how much each image's "
-    "features change when it is rotated and shifted, then purifies the model: gradient ascent "
-    "on the suspected-poisoned part, descent on the suspected-clean part.",
-    config_type=DBRConfig,
-    variants={"code": DBRConfig(), "mini": MINI_DBR},
-    stages=STAGES,
-    run=run,
-    purifies=True,
-    options=(*BR_OPTIONS, *SD_OPTIONS),
-    selection="non-target",  # code: seeded random picks among the non-target images
+    "d-br", TITLE, SUMMARY, VARIANTS, STAGES, run, True, options=OPTIONS, selection="non-target"
 )

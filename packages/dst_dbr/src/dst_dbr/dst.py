@@ -19,19 +19,12 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import torch
-from unpoison.defenses import (
-    MODEL,
-    Defense,
-    DefenseResult,
-    Evaluation,
-    RunOptions,
-    TrainingData,
-)
+from unpoison.defenses import MODEL, Defense, DefenseResult, Evaluation, RunOptions, TrainingData
 from unpoison.logging import log_poison_examples
 from unpoison.train import make_sgd
 
 from dst_dbr.config import MINI_DST, DSTConfig
-from dst_dbr.options import SD_OPTIONS, ST_OPTIONS
+from dst_dbr.options import DST_OPTIONS as OPTIONS
 from dst_dbr.sd import SD_STAGES, SampleDistinguishment, create_normalized
 from dst_dbr.st import train_classifier, train_extractor
 
@@ -94,17 +87,14 @@ def run(
     return DefenseResult(model, groups, stages.seconds, tensors=tensors)
 
 
+TITLE = "D-ST, secure training from scratch (Chen, Wu & Wang, NeurIPS 2022)"
+SUMMARY = (
+    "Splits the training set by how much each image's features change when it is rotated and "
+    "shifted, then trains a new model from scratch: contrastive features on every image, then a "
+    "linear layer that learns the suspected-clean part and unlearns the suspected-poisoned one."
+)
+VARIANTS = {"code": DSTConfig(), "mini": MINI_DST}
+# code: seeded random picks among the non-target images
 DEFENSE = Defense(
-    name="d-st",
-    title="D-ST, secure training from scratch (Chen, Wu & Wang, NeurIPS 2022)",
-    summary="Splits the training set by how much each image's features change when it is "
-    "rotated and shifted, then trains a new model from scratch: contrastive features on every "
-    "image, then a linear layer that learns the suspected-clean part and unlearns the "
-    "suspected-poisoned one.",
-    config_type=DSTConfig,
-    variants={"code": DSTConfig(), "mini": MINI_DST},
-    stages=STAGES,
-    run=run,
-    options=(*SD_OPTIONS, *ST_OPTIONS),
-    selection="non-target",  # code: seeded random picks among the non-target images
+    "d-st", TITLE, SUMMARY, VARIANTS, STAGES, run, options=OPTIONS, selection="non-target"
 )

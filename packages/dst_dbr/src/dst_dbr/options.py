@@ -1,13 +1,12 @@
 """The command-line shortcuts of D-ST and D-BR to their config fields (``unpoison.defenses.
 cli``); ``--set FIELD=VALUE`` reaches every other field."""
 
-from unpoison.defenses import ConfigOption
+from unpoison.defenses.options import ConfigOption, shortcuts
 
 from dst_dbr.config import CONTRASTS
 
 SD_OPTIONS = (
-    ConfigOption("sd-train-epochs", "sd.train_epochs"),
-    ConfigOption("sd-finetune-epochs", "sd.finetune_epochs"),
+    *shortcuts("sd.train_epochs", "sd.finetune_epochs"),
     ConfigOption(
         "single-pass-split",
         "sd.resample_split",
@@ -26,7 +25,5 @@ ST_OPTIONS = (
         choices=CONTRASTS,
     ),
 )
-BR_OPTIONS = (
-    ConfigOption("backdoored-epochs", "backdoored.epochs"),
-    ConfigOption("br-epochs", "br.epochs"),
-)
+DST_OPTIONS = (*SD_OPTIONS, *ST_OPTIONS)
+DBR_OPTIONS = (*shortcuts("backdoored.epochs", "br.epochs"), *SD_OPTIONS)

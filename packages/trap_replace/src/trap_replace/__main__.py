@@ -1,23 +1,9 @@
-"""``python -m trap_replace``: poison a dataset with one attack, except for its last images, which
-the defender keeps aside as a clean holdout, defend it with Trap and Replace, write logs and
-results (``unpoison.defenses.cli``; ``--help`` lists the options).
+"""``python -m trap_replace``: Trap and Replace on the command line every defense shares
+(``--help``), e.g. ``python -m trap_replace --mini --keep-head --out runs/tr/demo``."""
 
-Example::
+from unpoison.defenses.cli import command_line, exit_on_bad_input
 
-    python -m trap_replace --dataset digits --attack badnets-grid --mini --out runs/tr/demo
-"""
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-
-from unpoison.defenses.cli import exit_on_bad_input
-from unpoison.defenses.cli import main as run_defense
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_defense(argv, ["trap-replace"], "python -m trap_replace")
-
+main = command_line(["trap-replace"], "python -m trap_replace")
 
 if __name__ == "__main__":
     exit_on_bad_input(main)

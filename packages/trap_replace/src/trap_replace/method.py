@@ -33,15 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 from unpoison.data.loader import DeviceLoader, epoch_seed
-from unpoison.defenses import (
-    MODEL,
-    ConfigOption,
-    Defense,
-    DefenseResult,
-    Evaluation,
-    RunOptions,
-    TrainingData,
-)
+from unpoison.defenses import MODEL, Defense, DefenseResult, Evaluation, RunOptions, TrainingData
+from unpoison.defenses.options import ConfigOption, shortcuts
 from unpoison.logging import log_poison_examples
 from unpoison.models import create_model
 from unpoison.models.trap_wide_resnet import TrapWideResNet, reconstruction_decoder
@@ -203,36 +196,30 @@ def _create(
     return model.to(device)
 
 
-DEFENSE = Defense(
-    name="trap-replace",
-    title="Trap and Replace (Wang et al., NeurIPS 2022)",
-    summary="Trains a network whose stem also feeds an image-reconstruction decoder, so that the "
-    "backdoor is trapped in its small head, then freezes the stem and trains a fresh head on "
-    "the defender's clean holdout.",
-    config_type=TrapReplaceConfig,
-    variants={"code": TrapReplaceConfig(), "mini": MINI_VARIANT},
-    stages=STAGES,
-    run=run,
-    # code: ratio_holdout 0.05; mini: 20% of digits (reproductions/trap_replace/presets.py)
-    holdout={"code": 0.05, "mini": 0.2},
-    options=(
-        ConfigOption("trap-epochs", "trap_epochs"),
-        ConfigOption("replace-epochs", "replace_epochs"),
-        ConfigOption("trap-batch-size", "trap_batch_size"),
-        ConfigOption("replace-batch-size", "replace_batch_size"),
-        ConfigOption("stem-end-block", "stem_end_block"),
-        ConfigOption(
-            "no-reconstruction",
-            "reconstruct",
-            "ablation (paper Table 4): train stage 1 without the reconstruction decoder",
-            const=False,
-        ),
-        ConfigOption(
-            "keep-head",
-            "replace_head",
-            "ablation (paper Table 4): report stage 1's model, without replacing its head",
-            const=False,
-        ),
+TITLE = "Trap and Replace (Wang et al., NeurIPS 2022)"
+SUMMARY = (
+    "Trains a network whose stem also feeds an image-reconstruction decoder, so that the "
+    "backdoor is trapped in its small head, then freezes the stem and trains a fresh head on the "
+    "defender's clean holdout."
+)
+VARIANTS = {"code": TrapReplaceConfig(), "mini": MINI_VARIANT}
+# code: ratio_holdout 0.05; mini: 20% of digits (reproductions/trap_replace/presets.py)
+HOLDOUT = {"code": 0.05, "mini": 0.2}
+OPTIONS = (
+    *shortcuts(
+        "trap_epochs", "replace_epochs", "trap_batch_size", "replace_batch_size", "stem_end_block"
     ),
+    ConfigOption("no-reconstruction", "reconstruct", "Table 4: no reconstruction", const=False),
+    ConfigOption("keep-head", "replace_head", "Table 4: keep stage 1's head", const=False),
+)
+DEFENSE = Defense(
+    "trap-replace",
+    TITLE,
+    SUMMARY,
+    VARIANTS,
+    STAGES,
+    run,
+    holdout=HOLDOUT,
+    options=OPTIONS,
     selection="first-non-target",  # code: the first rate * N non-target images in index order
 )

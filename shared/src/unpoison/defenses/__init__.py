@@ -5,13 +5,13 @@ baseline (``none``) and the command line every defense shares (``cli``;
 from unpoison.defenses.contract import (
     MODEL,
     VARIANTS,
-    ConfigOption,
     Defense,
     DefenseResult,
     Evaluation,
     RunOptions,
     TrainingData,
 )
+from unpoison.defenses.options import ConfigOption, shortcuts
 
 __all__ = [
     "MODEL",
@@ -22,4 +22,5 @@ __all__ = [
     "Evaluation",
     "RunOptions",
     "TrainingData",
+    "shortcuts",
 ]

@@ -106,6 +106,7 @@ def add_defense_arguments(parser: argparse.ArgumentParser, defense: Defense) -> 
             config.add_argument(
                 f"--{option.flag}",
                 choices=option.choices,
+                metavar=None if option.choices else "VALUE",
                 help=option.help or f"set the config's {option.path}",
             )
 
@@ -276,3 +277,9 @@ def exit_on_bad_input(main: Callable[[], int]) -> None:
         raise SystemExit(main())
     except (FileNotFoundError, ValueError) as error:  # the message says what to do
         raise SystemExit(f"error: {error}") from None
+
+
+def command_line(names: Sequence[str], prog: str) -> Callable[[Sequence[str] | None], int]:
+    """The ``main(argv)`` of a package's ``python -m <package>``: this command line for the
+    defenses ``names``."""
+    return lambda argv=None: main(argv, names, prog)

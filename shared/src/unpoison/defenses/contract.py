@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from unpoison.data.split import PoisonedSplit, Split
+from unpoison.defenses.options import ConfigOption
 from unpoison.logging import NullLogger
 from unpoison.metrics import evaluator
 from unpoison.train.stages import Stages
@@ -96,30 +97,18 @@ class DefenseResult:
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # e.g. the isolated positions
 
 
-@dataclass(frozen=True)
-class ConfigOption:
-    """A command-line option that sets one config field (``path``, dotted for nested configs):
-    to its value, or with ``const`` to that constant when the flag is given."""
-
-    flag: str  # without the leading dashes
-    path: str
-    help: str = ""
-    const: Any = None
-    choices: tuple[str, ...] | None = None
-
-
 Run = Callable[[TrainingData, Any, Evaluation, RunOptions], DefenseResult]
 
 
 @dataclass(frozen=True)
 class Defense(Generic[Config]):
-    """One defense: its name, config class and variants, its assumptions, and its ``run``."""
+    """One defense: its name, its config variants, its assumptions, and its ``run``."""
 
     name: str  # as registered and typed on the command line, e.g. "abl", "d-st"
     title: str  # the paper, e.g. "Anti-Backdoor Learning (Li et al., NeurIPS 2021)"
     summary: str  # one sentence: what it does
-    config_type: type[Config]
-    variants: Mapping[str, Config]  # "code" always; "paper" and "mini" where they exist
+    # "code" (required), "paper" and "mini" where they exist: instances of one frozen config class
+    variants: Mapping[str, Config]
     stages: tuple[str, ...]
     run: Run
     purifies: bool = False  # False: trains from scratch on the poisoned set
@@ -135,8 +124,13 @@ class Defense(Generic[Config]):
         if unknown:
             raise ValueError(f"defense {self.name!r}: unknown variants {sorted(unknown)}")
         for variant, config in self.variants.items():
-            if not isinstance(config, self.config_type):
+            if type(config) is not self.config_type:
                 raise ValueError(f"defense {self.name!r}: variant {variant!r} is no config")
+
+    @property
+    def config_type(self) -> type[Config]:
+        """The defense's config class."""
+        return type(self.variants["code"])
 
     def config(self, variant: str = "code") -> Config:
         """The config of ``variant``; ValueError naming the variants this defense has."""

@@ -49,12 +49,6 @@ def run(
     return DefenseResult(model, {MODEL: evaluation.of(model)()}, stages.seconds)
 
 
-DEFENSE = Defense(
-    name="none",
-    title="No defense",
-    summary="Plain supervised training on the poisoned set: the undefended baseline.",
-    config_type=NoDefenseConfig,
-    variants={"code": NoDefenseConfig(), "mini": MINI_NO_DEFENSE},
-    stages=STAGES,
-    run=run,
-)
+SUMMARY = "Plain supervised training on the poisoned set: the undefended baseline."
+VARIANTS = {"code": NoDefenseConfig(), "mini": MINI_NO_DEFENSE}
+DEFENSE = Defense("none", "No defense", SUMMARY, VARIANTS, STAGES, run)

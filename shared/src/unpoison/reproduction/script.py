@@ -55,17 +55,15 @@ PRECISION_NOTES = {
 class Reproduction:
     """What one paper's reproduction is: its table, its poisoning rules, its defense columns."""
 
-    name: str  # "cbd": output in runs/reproduce-cbd/<preset>, run by ``nox -s reproduce-cbd``
+    folder: Path  # reproductions/<paper>: paper_tables.csv (the paper's numbers) and RESULTS.md
     title: str  # e.g. "CBD Tables 1-3": heads the printed table and RESULTS.md
     description: str  # the script's --help
     poisoning: PaperPoisoning  # the paper's selection rule per label rule and its holdout
-    paper_table: Path  # CSV with columns dataset, attack, defense, metric, value
     paper_datasets: Mapping[str, str]  # our dataset -> the paper's column (digits stands in)
     # printed metric -> its results.json key, or a function of the row giving it (a paper whose
     # CA definition depends on the attack); only ASR and CA are compared with the paper
     metrics: Mapping[str, MetricKey]
     columns: Mapping[str, Column]  # every trained column of the paper's tables, by name
-    results_md: Path
     describe: Callable[[Preset], str]  # the preset's settings, as RESULTS.md states them
     paper_defense: Callable[[str], str] = lambda defense: defense  # our column -> the paper's
     time_overhead: bool = False  # add each defense's "time +%" over No defense
@@ -74,6 +72,23 @@ class Reproduction:
     # columns read from another column's run instead of trained: column -> (source column,
     # metrics group), e.g. D-BR's model before purification is the "Backdoored" column
     derived_columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """e.g. "trap-replace" for reproductions/trap_replace: output in
+        runs/reproduce-trap-replace/<preset>, run by ``nox -s reproduce-trap-replace``."""
+        return self.folder.name.replace("_", "-")
+
+    @property
+    def paper_table(self) -> Path:
+        """Every number of the paper's tables: CSV columns dataset, attack, defense, metric,
+        value."""
+        return self.folder / "paper_tables.csv"
+
+    @property
+    def results_md(self) -> Path:
+        """The report the script regenerates, one section per preset."""
+        return self.folder / "RESULTS.md"
 
     def metric_key(self, metric: str, row: AttackRow) -> str:
         """The results.json key of printed ``metric`` in ``row``."""

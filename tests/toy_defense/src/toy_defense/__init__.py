@@ -83,7 +83,6 @@ DEFENSE = Defense(
     name="toy",
     title="Toy defense (docs/adding-a-defense.md)",
     summary="Warms up on the poisoned set, then fine-tunes without the examples it fits best.",
-    config_type=ToyConfig,
     variants={"code": ToyConfig()},
     stages=STAGES,
     run=run,
