@@ -19,7 +19,8 @@ from dataclasses import replace
 import cbd
 import pytest
 from unpoison import attacks
-from unpoison.train import MINI_NO_DEFENSE, train_no_defense
+from unpoison.defenses import DefenseResult, none
+from unpoison.train import MINI_NO_DEFENSE
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +34,21 @@ def trojan(digits):
 @pytest.fixture(scope="module")
 def no_defense(digits, trojan) -> dict[str, float]:
     poisoned, backdoor_test = trojan
-    _, metrics = train_no_defense(
-        poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
+    result = none.DEFENSE.train(
+        poisoned,
+        num_classes=10,
+        config=MINI_NO_DEFENSE,
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=0,
+        progress=False,
     )
-    return metrics
+    return result.metrics["model"]
 
 
-def defend(digits, trojan, disentangle: bool) -> cbd.CbdResult:
+def defend(digits, trojan, disentangle: bool) -> DefenseResult:
     poisoned, backdoor_test = trojan
-    return cbd.run(
+    return cbd.DEFENSE.train(
         poisoned,
         num_classes=10,
         config=replace(cbd.MINI_VARIANT, disentangle=disentangle),
@@ -64,7 +71,8 @@ def test_cbd_removes_the_backdoor_and_keeps_clean_accuracy(
     digits, trojan, no_defense: dict[str, float], disentangle: bool
 ) -> None:
     result = defend(digits, trojan, disentangle)
-    assert result.metrics["asr"] <= 10.0
-    assert result.metrics["ca_all"] >= no_defense["ca_all"] - 3.0
-    assert result.metrics["weight_mean_poisoned"] <= 0.5 * result.metrics["weight_mean_clean"]
+    assert result.metrics["model"]["asr"] <= 10.0
+    assert result.metrics["model"]["ca_all"] >= no_defense["ca_all"] - 3.0
+    weights = result.metrics["weights"]
+    assert weights["mean_poisoned"] <= 0.5 * weights["mean_clean"]
     assert set(result.stage_seconds) == {"backdoored", "clean"}

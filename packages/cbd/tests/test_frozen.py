@@ -12,16 +12,16 @@ def test_phase_two_leaves_the_backdoored_model_untouched(poisoned_digits) -> Non
     poisoned, _ = poisoned_digits
     small = poisoned.subset(torch.arange(256))
     kw = {"num_classes": 10, "config": TINY, "progress": False}
-    after_phase_one = cbd.run(small, stop_after="backdoored", **kw)
-    full = cbd.run(small, **kw)
+    after_phase_one = cbd.DEFENSE.train(small, stop_after="backdoored", **kw)
+    full = cbd.DEFENSE.train(small, **kw)
 
-    before = after_phase_one.backdoored_model.state_dict()
-    after = full.backdoored_model.state_dict()
+    before = after_phase_one.models["backdoored"].state_dict()
+    after = full.models["backdoored"].state_dict()
     assert any("running_mean" in name for name in after)  # BatchNorm buffers are compared too
     for name, tensor in before.items():
         assert torch.equal(after[name], tensor), name
-    assert not full.backdoored_model.training
-    for parameter in full.backdoored_model.parameters():
+    assert not full.models["backdoored"].training
+    for parameter in full.models["backdoored"].parameters():
         assert not parameter.requires_grad and parameter.grad is None
     # f_C did train (its BatchNorm statistics and weights moved away from phase 1's copy).
     clean_before = after_phase_one.model.state_dict()

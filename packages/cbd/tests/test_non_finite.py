@@ -14,4 +14,6 @@ def test_a_diverging_clean_phase_stops_the_run(poisoned_digits) -> None:
         cbd.MINI_VARIANT, backdoored_epochs=1, clean_epochs=1, clean_sgd=SGDConfig(lr=1e12)
     )
     with pytest.raises(NonFiniteLossError, match="stage 'cbd/clean', epoch 0"):
-        cbd.run(poisoned.subset(torch.arange(256)), num_classes=10, config=config, progress=False)
+        cbd.DEFENSE.train(
+            poisoned.subset(torch.arange(256)), num_classes=10, config=config, progress=False
+        )

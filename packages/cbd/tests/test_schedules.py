@@ -30,7 +30,7 @@ def logged_lrs(poisoned_digits, **overrides) -> dict[str, list[float]]:
     )
     recorder = Recorder()
     small = poisoned.subset(torch.arange(128))
-    cbd.run(small, num_classes=10, config=config, logger=recorder, progress=False)
+    cbd.DEFENSE.train(small, num_classes=10, config=config, logger=recorder, progress=False)
     return {
         name: list(recorder.values[f"cbd/{name}"].values())
         for name in ("backdoored/lr", "clean/lr", "clean/discriminator_lr")

@@ -129,6 +129,50 @@ def train_clean_pass(
     return values
 
 
+def train_clean_epoch(
+    epoch: int,
+    clean: Backbone,
+    backdoored: Backbone,
+    discriminator: Discriminator,
+    batches: DeviceLoader,
+    optimizers: dict[str, torch.optim.Optimizer],
+    config: CbdConfig,
+    weights: torch.Tensor,
+) -> dict[str, float]:
+    """Phase-2 epoch ``epoch``: with ``disentangle``, first the discriminator's own pass, then
+    f_C's. Every pass draws its own shuffle and augmentation from the one loader, as the code's
+    single DataLoader does: phase 1 used passes 0..B-1, the main clean passes are B..B+C-1 and
+    the discriminator passes B+C..B+2C-1 (B, C = the two phases' epochs)."""
+    first_pass = config.backdoored_epochs
+    values: dict[str, float] = {}
+    if config.disentangle:
+        values["discriminator_lr"] = config.discriminator_lr_at(epoch)
+        set_lr(optimizers["discriminator"], values["discriminator_lr"])
+        values["discriminator_loss"] = train_discriminator_pass(
+            discriminator,
+            backdoored,
+            clean,
+            batches,
+            first_pass + config.clean_epochs + epoch,
+            optimizers["discriminator"],
+            config,
+            epoch,
+        )
+    values["lr"] = step_lr(config.clean_sgd.lr, config.clean_milestones)(epoch)
+    set_lr(optimizers["clean"], values["lr"])
+    return values | train_clean_pass(
+        clean,
+        backdoored,
+        discriminator,
+        batches,
+        first_pass + epoch,
+        optimizers["clean"],
+        config,
+        epoch,
+        weights,
+    )
+
+
 # --- the pipeline -------------------------------------------------------------------------------
 
 
@@ -162,10 +206,8 @@ def run(
     options.logger.text("cbd/config", f"```\n{asdict(config)}\n```")
     log_poison_examples(options.logger, poisoned, "cbd/examples")
 
-    # One loader for both phases; ``index`` is left at 0..N-1 so that batches carry positions in
-    # this split (for the weight log). Every pass draws its own shuffle and augmentation, as the
-    # code's single DataLoader does: phase 1 uses passes 0..B-1, the main clean passes B..B+C-1
-    # and the discriminator passes B+C..B+2C-1 (B, C = the two phases' epochs).
+    # One loader for both phases (its passes: train_clean_epoch); ``index`` is left at 0..N-1 so
+    # that batches carry positions in this split (for the weight log).
     batches = DeviceLoader(
         poisoned.x,
         poisoned.y,
@@ -195,38 +237,10 @@ def run(
 
     # 2. f_C: reweighted cross-entropy (+ the adversarial MI term).
     if stage := stages.start("clean", config.clean_epochs):
-        clean_lr = step_lr(config.clean_sgd.lr, config.clean_milestones)
-        first_pass = config.backdoored_epochs
 
         def clean_epoch(epoch: int) -> dict[str, float]:
-            values: dict[str, float] = {}
-            if config.disentangle:
-                values["discriminator_lr"] = config.discriminator_lr_at(epoch)
-                set_lr(optimizers["discriminator"], values["discriminator_lr"])
-                values["discriminator_loss"] = train_discriminator_pass(
-                    discriminator,
-                    backdoored,
-                    clean,
-                    batches,
-                    first_pass + config.clean_epochs + epoch,
-                    optimizers["discriminator"],
-                    config,
-                    epoch,
-                )
-            values["lr"] = clean_lr(epoch)
-            set_lr(optimizers["clean"], values["lr"])
-            values.update(
-                train_clean_pass(
-                    clean,
-                    backdoored,
-                    discriminator,
-                    batches,
-                    first_pass + epoch,
-                    optimizers["clean"],
-                    config,
-                    epoch,
-                    weights,
-                )
+            values = train_clean_epoch(
+                epoch, clean, backdoored, discriminator, batches, optimizers, config, weights
             )
             return values | _log_weights(options.logger, weights, poisoned, epoch + 1)
 

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -217,10 +218,13 @@ def list_defenses() -> str:
             if defense.holdout
             else ""
         )
-        blocks.append(
-            f"{name}  ({registry.distribution(name)})\n  {defense.title}\n  {defense.summary}\n"
-            f"  variants: {', '.join(defense.variants)}; stages: {', '.join(defense.stages)}; "
+        facts = (
+            f"variants: {', '.join(defense.variants)}; stages: {', '.join(defense.stages)}; "
             f"{trains}{holdout}"
+        )
+        lines = [defense.title, *textwrap.wrap(defense.summary, 96), *textwrap.wrap(facts, 96)]
+        blocks.append(
+            f"{name}  ({registry.distribution(name)})\n" + "\n".join(f"  {line}" for line in lines)
         )
     return "\n\n".join(blocks)
 
