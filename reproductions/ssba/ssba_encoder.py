@@ -27,10 +27,11 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from unpoison.data import load
+
 # unpoison (torch, torchvision) before TensorFlow: torch's triton, when first imported after
 # TensorFlow, crashes the interpreter (seen with tensorflow-cpu 2.21 and torch 2.14).
-from unpoison.cli import exit_on_bad_input
-from unpoison.data import load
+from unpoison.defenses.cli import exit_on_bad_input
 from unpoison.logging import package_versions, write_json_atomic
 
 # isort: split

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import dst_dbr
 import pytest
-from dst_dbr.__main__ import config_from_args, main, parse_args
+from dst_dbr.__main__ import main
+from unpoison.runs import DefenseRun
 
 SHORT_SD = ["--sd-train-epochs", "1", "--sd-finetune-epochs", "1"]
 SHORT = {
@@ -17,21 +18,62 @@ SHORT = {
 }
 
 
-def test_help_explains_the_command() -> None:
+class Planned(Exception):
+    """Raised in place of the run's first step: carries the run ``main`` set up."""
+
+    def __init__(self, run: DefenseRun) -> None:
+        self.run = run
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch):
+    """``planned(argv)``: the run (defense, config, poisoning) ``main(argv)`` sets up, stopped
+    before any work."""
+
+    def stop(run: DefenseRun, folder: Path, resume: bool) -> None:
+        raise Planned(run)
+
+    monkeypatch.setattr(DefenseRun, "check", stop)
+
+    def plan(argv: list[str]) -> DefenseRun:
+        with pytest.raises(Planned) as stopped:
+            main([*argv, "--device", "cpu"])
+        return stopped.value.run
+
+    return plan
+
+
+def help_text(*args: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "dst_dbr", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "dst_dbr", *args, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    assert "rotated and shifted" in " ".join(out.split())  # argparse wraps lines
-    for flag in ("d-st", "d-br", "--mini", "--contrast", "--single-pass-split", "--resume"):
-        assert flag in out
+    return " ".join(out.split())  # argparse wraps lines
 
 
-def test_options_override_the_config() -> None:
-    assert config_from_args(parse_args(["d-st"])) == dst_dbr.DSTConfig()
-    assert config_from_args(parse_args(["d-br", "--mini"])) == dst_dbr.MINI_DBR
-    config = config_from_args(
-        parse_args(["d-st", "--mini", "--contrast", "s-ctl", "--single-pass-split", *SHORT["d-st"]])
-    )
+def test_help_explains_the_command() -> None:
+    out = help_text()
+    assert "rotated and shifted" in out
+    for method in ("d-st", "d-br"):
+        assert method in out
+    d_st = help_text("d-st")
+    for flag in ("--mini", "--contrast", "--single-pass-split", "--resume"):
+        assert flag in d_st
+    d_br = help_text("d-br")
+    for flag in ("--mini", "--backdoored-epochs", "--single-pass-split", "--resume"):
+        assert flag in d_br
+
+
+def test_options_override_the_config(planned) -> None:
+    d_st = planned(["d-st"])
+    assert d_st.defense is dst_dbr.DST and d_st.config == dst_dbr.DSTConfig()
+    d_br = planned(["d-br", "--mini"])
+    assert d_br.defense is dst_dbr.DBR and d_br.config == dst_dbr.MINI_DBR
+    config = planned(
+        ["d-st", "--mini", "--contrast", "s-ctl", "--single-pass-split", *SHORT["d-st"]]
+    ).config
     assert config.st == replace(
         dst_dbr.MINI_DST.st, contrast="s-ctl", extractor_epochs=2, classifier_epochs=1
     )
@@ -41,16 +83,21 @@ def test_options_override_the_config() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["d-br", "--contrast", "ctl"], "--contrast is an option of d-st"),
-        (["d-st", "--br-epochs", "3"], "--br-epochs is an option of d-br"),
-        (["d-br", "--sd-train-epochs", "0"], "train_epochs"),
-    ],
+    ("args", "flag"),
+    [(["d-br", "--contrast", "ctl"], "--contrast"), (["d-st", "--br-epochs", "3"], "--br-epochs")],
 )
-def test_options_of_the_other_method_are_rejected(args: list[str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        config_from_args(parse_args(args))
+def test_options_of_the_other_method_are_rejected(
+    args: list[str], flag: str, planned, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        planned(args)
+    assert exited.value.code == 2
+    assert f"unrecognized arguments: {flag}" in capsys.readouterr().err
+
+
+def test_bad_option_values_are_rejected(planned) -> None:
+    with pytest.raises(ValueError, match="train_epochs"):
+        planned(["d-br", "--sd-train-epochs", "0"])
 
 
 @pytest.mark.parametrize("method", ["d-st", "d-br"])
@@ -58,10 +105,11 @@ def test_a_short_run_writes_results(method: str, tmp_path: Path) -> None:
     out = tmp_path / method
     assert main([method, "--mini", "--out", str(out), "--device", "cpu", *SHORT[method]]) == 0
     record = json.loads((out / "results.json").read_text())
-    assert record["config"]["selection"] == "non-target"
-    assert record["config"][method]["sd"]["train_epochs"] == 1
+    assert record["poisoning"]["selection"] == "non-target"
+    assert record["defense"]["name"] == method
+    assert record["defense"]["config"]["sd"]["train_epochs"] == 1
     stages = dst_dbr.dst.STAGES if method == "d-st" else dst_dbr.dbr.STAGES
     assert set(record["stage_seconds"]) <= set(stages)
-    sizes = [record["metrics"][f"sd_{part}_size"] for part in ("clean", "uncertain", "poisoned")]
+    sizes = [record["metrics"]["sd"][f"{part}_size"] for part in ("clean", "uncertain", "poisoned")]
     assert sum(sizes) == 1437  # every training image of digits is in exactly one part
     assert list((out).glob("events.out.tfevents.*"))

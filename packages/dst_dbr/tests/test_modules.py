@@ -10,6 +10,7 @@ from dst_dbr.st import instance_only, train_classifier
 from torch import nn
 from unpoison.data import SimCLRAugment
 from unpoison.logging import NullLogger
+from unpoison.train import Stages
 
 NORMALIZATION = ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
 
@@ -61,6 +62,7 @@ def train_head(tiny, config: STConfig) -> list[float]:
     images, labels, flags, model = tiny
     recorder = LrRecorder()
     optimizer = torch.optim.SGD(model.fc.parameters(), lr=config.classifier_sgd.lr)
+    stages = Stages(("classifier",), prefix="dst_dbr/st", logger=recorder, progress=False)
     train_classifier(
         model,
         optimizer,
@@ -69,11 +71,8 @@ def train_head(tiny, config: STConfig) -> list[float]:
         flags,
         config,
         seed=0,
-        start_epoch=0,
-        on_epoch_end=lambda epochs: None,
+        stage=stages.start("classifier", config.classifier_epochs),
         evaluate=dict,
-        logger=recorder,
-        progress=False,
     )
     return recorder.lrs
 

@@ -9,7 +9,8 @@ CA_all 95.0).
 
 import pytest
 import trap_replace
-from unpoison.train import MINI_NO_DEFENSE, train_no_defense
+from unpoison.defenses import none
+from unpoison.train import MINI_NO_DEFENSE
 
 
 @pytest.mark.slow
@@ -17,9 +18,15 @@ def test_trap_and_replace_removes_the_backdoor_and_keeps_clean_accuracy(
     digits, trap_digits
 ) -> None:
     poisoned, holdout, backdoor_test = trap_digits
-    _, undefended = train_no_defense(
-        poisoned, digits.test, backdoor_test, target=0, num_classes=10, config=MINI_NO_DEFENSE
-    )
+    undefended = none.DEFENSE.train(
+        poisoned,
+        num_classes=10,
+        config=MINI_NO_DEFENSE,
+        test=digits.test,
+        backdoor_test=backdoor_test,
+        target=0,
+        progress=False,
+    ).metrics["model"]
     result = trap_replace.DEFENSE.train(
         poisoned,
         holdout=holdout,

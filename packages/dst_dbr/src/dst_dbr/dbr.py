@@ -10,8 +10,9 @@ SCLBD/Effective_backdoor_defense).
                on the suspected-clean part (``dst_dbr.br``); the last epoch is the result.
 
 The defense reads the poisoned images and labels only; ``y_true`` and ``is_poison`` are used for
-logging and metrics. The result's metrics hold the defended model's (``ca_all``, ``ca_nontarget``,
-``asr``), the backdoored model's before BR (``backdoored_`` prefix) and the SD split's quality.
+logging and metrics. The result's metrics hold the defended model's (group "model": ``ca_all``,
+``ca_nontarget``, ``asr``), the backdoored model's before BR ("backdoored") and the SD split's
+quality ("sd").
 """
 
 from __future__ import annotations
