@@ -27,6 +27,14 @@ GUIDE = Path(__file__).parents[1] / "docs" / "adding-a-defense.md"
 SHORT = ["--set", "batch_size=256", "--attack", "trojan-3x3", "--device", "cpu"]
 
 
+def test_step_0_before_installation_there_is_no_toy(tmp_path, capsys) -> None:
+    with pytest.raises(ValueError, match="unknown defense 'toy'; installed: abl, cbd, d-br"):
+        registry.get("toy")
+    with pytest.raises(SystemExit):
+        main(["toy", "--out", str(tmp_path)])
+    assert "invalid choice: 'toy'" in capsys.readouterr().err
+
+
 def code_blocks(language: str) -> list[str]:
     """The guide's ``language`` code blocks, without those that elide code with "..."."""
     blocks = GUIDE.read_text().split(f"```{language}\n")[1:]
@@ -123,8 +131,3 @@ def test_step_5_it_keeps_the_contract(site, poisoned_digits, tmp_path) -> None:
     check_an_unknown_model_fails_before_training("toy", poisoned_digits[0], tmp_path / "model")
     for args, error, message in BAD_INPUT:
         check_bad_input_fails_before_training("toy", tmp_path / "input", args, error, message)
-
-
-def test_the_toy_needs_the_installation(tmp_path) -> None:
-    with pytest.raises(ValueError, match="unknown defense 'toy'; installed: abl, cbd"):
-        main(["toy", "--out", str(tmp_path)])

@@ -15,6 +15,7 @@ which CA_all shows and CA_nontarget hides); blend-strip 1.0.
 
 import abl
 import pytest
+from digits_training import train_on_digits
 from unpoison import attacks
 from unpoison.defenses import DefenseResult, none
 from unpoison.train import MINI_NO_DEFENSE
@@ -23,30 +24,14 @@ from unpoison.train import MINI_NO_DEFENSE
 @pytest.fixture(scope="module")
 def no_defense(digits, poisoned_digits) -> dict[str, float]:
     poisoned, backdoor_test = poisoned_digits
-    result = none.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=MINI_NO_DEFENSE,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
-    )
+    result = train_on_digits(none.DEFENSE, poisoned, MINI_NO_DEFENSE, digits.test, backdoor_test)
     return result.metrics["model"]
 
 
 @pytest.fixture(scope="module")
 def defended(digits, poisoned_digits) -> DefenseResult:
     poisoned, backdoor_test = poisoned_digits
-    return abl.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=abl.MINI_VARIANT,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
-    )
+    return train_on_digits(abl.DEFENSE, poisoned, abl.MINI_VARIANT, digits.test, backdoor_test)
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import abl
 import pytest
 import torch
 from abl.method import STAGES
+from digits_training import train_on_digits
 from unpoison.defenses import DefenseResult
 
 TINY = replace(
@@ -25,16 +26,8 @@ def small(poisoned_digits):
 
 def run(small, digits, checkpoint_dir, **kw) -> DefenseResult:
     poisoned, backdoor_test = small
-    return abl.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=TINY,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        checkpoint_dir=checkpoint_dir,
-        progress=False,
-        **kw,
+    return train_on_digits(
+        abl.DEFENSE, poisoned, TINY, digits.test, backdoor_test, checkpoint_dir=checkpoint_dir, **kw
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import cbd
 import pytest
+from digits_training import train_on_digits
 from unpoison import attacks
 from unpoison.defenses import DefenseResult, none
 from unpoison.train import MINI_NO_DEFENSE
@@ -34,28 +35,18 @@ def trojan(digits):
 @pytest.fixture(scope="module")
 def no_defense(digits, trojan) -> dict[str, float]:
     poisoned, backdoor_test = trojan
-    result = none.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=MINI_NO_DEFENSE,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
-    )
+    result = train_on_digits(none.DEFENSE, poisoned, MINI_NO_DEFENSE, digits.test, backdoor_test)
     return result.metrics["model"]
 
 
 def defend(digits, trojan, disentangle: bool) -> DefenseResult:
     poisoned, backdoor_test = trojan
-    return cbd.DEFENSE.train(
+    return train_on_digits(
+        cbd.DEFENSE,
         poisoned,
-        num_classes=10,
-        config=replace(cbd.MINI_VARIANT, disentangle=disentangle),
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
+        replace(cbd.MINI_VARIANT, disentangle=disentangle),
+        digits.test,
+        backdoor_test,
     )
 
 

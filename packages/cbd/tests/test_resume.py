@@ -7,6 +7,7 @@ import cbd
 import pytest
 import torch
 from cbd.method import STAGES
+from digits_training import train_on_digits
 from interruption import Killed, KillingLogger
 from unpoison.defenses import DefenseResult
 
@@ -24,16 +25,8 @@ def small(poisoned_digits, digits):
 
 def run(small, checkpoint_dir, **kw) -> DefenseResult:
     poisoned, test, backdoor_test = small
-    return cbd.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=TINY,
-        test=test,
-        backdoor_test=backdoor_test,
-        target=0,
-        checkpoint_dir=checkpoint_dir,
-        progress=False,
-        **kw,
+    return train_on_digits(
+        cbd.DEFENSE, poisoned, TINY, test, backdoor_test, checkpoint_dir=checkpoint_dir, **kw
     )
 
 

@@ -9,6 +9,7 @@ CA_all 95.0).
 
 import pytest
 import trap_replace
+from digits_training import train_on_digits
 from unpoison.defenses import none
 from unpoison.train import MINI_NO_DEFENSE
 
@@ -18,24 +19,16 @@ def test_trap_and_replace_removes_the_backdoor_and_keeps_clean_accuracy(
     digits, trap_digits
 ) -> None:
     poisoned, holdout, backdoor_test = trap_digits
-    undefended = none.DEFENSE.train(
-        poisoned,
-        num_classes=10,
-        config=MINI_NO_DEFENSE,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
+    undefended = train_on_digits(
+        none.DEFENSE, poisoned, MINI_NO_DEFENSE, digits.test, backdoor_test
     ).metrics["model"]
-    result = trap_replace.DEFENSE.train(
+    result = train_on_digits(
+        trap_replace.DEFENSE,
         poisoned,
+        trap_replace.MINI_VARIANT,
+        digits.test,
+        backdoor_test,
         holdout=holdout,
-        num_classes=10,
-        config=trap_replace.MINI_VARIANT,
-        test=digits.test,
-        backdoor_test=backdoor_test,
-        target=0,
-        progress=False,
     )
     assert undefended["asr"] >= 90.0
     assert result.metrics["trapped"]["asr"] >= 90.0  # stage 1 was backdoored: the head trapped it

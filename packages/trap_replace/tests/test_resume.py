@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 import trap_replace
+from digits_training import train_on_digits
 from interruption import Killed, KillingLogger
 from unpoison.defenses import DefenseResult
 
@@ -27,16 +28,14 @@ def small(trap_digits, digits):
 
 def run(small, checkpoint_dir, **kw) -> DefenseResult:
     poisoned, holdout, test, backdoor_test = small
-    return trap_replace.DEFENSE.train(
+    return train_on_digits(
+        trap_replace.DEFENSE,
         poisoned,
+        TINY,
+        test,
+        backdoor_test,
         holdout=holdout,
-        num_classes=10,
-        config=TINY,
-        test=test,
-        backdoor_test=backdoor_test,
-        target=0,
         checkpoint_dir=checkpoint_dir,
-        progress=False,
         **kw,
     )
 
