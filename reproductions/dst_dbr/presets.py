@@ -97,12 +97,21 @@ MINI = Preset(
 # surrogate is trained first (WRN-16-1, 6 epochs), then D-BR and D-ST run as in ``mini``.
 MINI_LEARNED = replace(MINI, name="mini-learned", attacks=(dst_row("CL", dataset="digits"),))
 
+
+def ssba_row(preset: str, dataset: str) -> AttackRow:
+    """The SSBA row, reading the images that ``nox -s ssba-encoder -- --preset <preset>``
+    encoded into runs/ssba/<preset> (relative to the working directory)."""
+    folder = f"runs/ssba/{preset}"
+    params = {"cache": f"{folder}/poison.safetensors", "encoder": f"{folder}/encoder"}
+    return replace(dst_row("SSBA", dataset), params=params)
+
+
 # The ImageNet-subset table's SSBA row on digits: the poison is read from the SSBA cache that
 # `nox -s ssba-encoder` writes to runs/ssba/mini (its own ~15 minutes), then as in ``mini``.
 MINI_SSBA = replace(
     MINI,
     name="mini-ssba",
-    attacks=(dst_row("SSBA", dataset="digits"),),
+    attacks=(ssba_row("mini", "digits"),),
     paper_dataset="ImageNet subset",
 )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from unpoison.defenses.cli import build_parser, config_from_args, with_field
 from unpoison.defenses.none import DEFENSE as NONE
-from unpoison.runs import Poisoning
+from unpoison.runner import Poisoning
 from unpoison.train import MINI_NO_DEFENSE, SGDConfig
 
 

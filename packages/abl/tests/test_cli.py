@@ -10,7 +10,7 @@ import abl
 import pytest
 import torch
 from abl.__main__ import main
-from unpoison.runs import RunExistsError
+from unpoison.runner import RunExistsError
 
 SHORT = ["--isolation-epochs", "1", "--finetune-epochs", "1", "--unlearning-epochs", "1"]
 

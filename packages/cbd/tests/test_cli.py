@@ -11,7 +11,7 @@ import pytest
 import torch
 from cbd.__main__ import main
 from unpoison.defenses.cli import build_parser, config_from_args
-from unpoison.runs import RunExistsError
+from unpoison.runner import RunExistsError
 
 SHORT = ["--backdoored-epochs", "1", "--clean-epochs", "1"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import dst_dbr
 import pytest
 from dst_dbr.__main__ import main
-from unpoison.runs import DefenseRun
+from unpoison.runner import DefenseRun
 
 SHORT_SD = ["--sd-train-epochs", "1", "--sd-finetune-epochs", "1"]
 SHORT = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trap_replace
 from trap_replace.__main__ import main
-from unpoison.runs import DefenseRun, RunExistsError
+from unpoison.runner import DefenseRun, RunExistsError
 
 SHORT = ["--trap-epochs", "1", "--replace-epochs", "1"]
 

@@ -10,7 +10,7 @@ paper's trigger variant, selection rule, poison count, target and clean-accuracy
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -276,18 +276,15 @@ TRAP_REPLACE = PaperPoisoning(
 )
 
 
-def _ssba(preset: str, dataset: str) -> TableAttack:
-    """D-BR's SSBA row: the images the SSBA tooling (``nox -s ssba-encoder -- --preset
-    <preset>``) encoded into ``runs/ssba/<preset>`` (paths relative to the working directory),
-    with its ``mini`` encoder on digits."""
-
-    def setting(name: str) -> TableAttack:
-        folder = f"runs/ssba/{name}"
-        params = {"cache": f"{folder}/poison.safetensors", "encoder": f"{folder}/encoder"}
-        note = f"StegaStamp encoder re-trained by us on {dataset if name == preset else 'digits'}"
-        return TableAttack("ssba", _frozen(params), note=f"{note} (ISSBA's is not public)")
-
-    return replace(setting(preset), variants=_frozen({"digits": setting("mini")}))
+def _ssba() -> TableAttack:
+    """D-BR's SSBA row: images encoded by the SSBA tooling (``reproductions/ssba``), whose cache
+    and encoder the reproduction passes as the parameters ``cache`` and ``encoder``."""
+    note = "StegaStamp encoder re-trained by us on {} (ISSBA's is not public)"
+    return TableAttack(
+        "ssba",
+        note=note.format("imagenet-subset"),
+        variants=_frozen({"digits": TableAttack("ssba", note=note.format("digits"))}),
+    )
 
 
 _DST_ATTACKS = {
@@ -304,7 +301,7 @@ _DST_ATTACKS = {
     "Blend-Kitty": TableAttack("blend-kitty", _frozen({"resize": "bilinear"})),
     "SIG": TableAttack("sig"),
     "CL": _learned("cl-dst", "the benign ResNet-18 it perturbs against is trained by us"),
-    "SSBA": _ssba("paper", "imagenet-subset"),
+    "SSBA": _ssba(),
 }
 
 DST_DBR = PaperPoisoning(

@@ -22,7 +22,7 @@ from unpoison import attacks, data
 from unpoison.defenses import registry
 from unpoison.defenses.contract import MODEL, Defense
 from unpoison.models.precision import add_precision_argument, resolve_precision
-from unpoison.runs import DefenseRun, Poisoning
+from unpoison.runner import DefenseRun, Poisoning
 from unpoison.train import resolve_device
 
 

@@ -1,9 +1,9 @@
 """The cells of a reproduction: one (attack row, defense column) each, trained once and cached.
 
 Each cell is keyed by a hash of everything that determines its result, runs once into
-``<out>/cells/<key>/`` (TensorBoard logs, checkpoints, ``results.json``; ``unpoison.runs``), and
+``<out>/cells/<key>/`` (TensorBoard logs, checkpoints, ``results.json``; ``unpoison.runner``), and
 is read back instead of recomputed on the next run; a cell that was killed resumes from its
-checkpoints. A cell whose ``results.json`` has another schema version (``unpoison.runs.
+checkpoints. A cell whose ``results.json`` has another schema version (``unpoison.runner.
 results``) is recomputed.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from unpoison.runs.fingerprint import FINGERPRINT
-from unpoison.runs.results import RESULTS, SCHEMA_VERSION
+from unpoison.runner.fingerprint import FINGERPRINT
+from unpoison.runner.results import RESULTS, SCHEMA_VERSION
 
 
 @dataclass(frozen=True)

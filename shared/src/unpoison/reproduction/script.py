@@ -37,7 +37,7 @@ from unpoison.reproduction.cells import Cell, run_cells
 from unpoison.reproduction.presets import Column, Preset
 from unpoison.reproduction.rows import AttackRow, select_rows
 from unpoison.reproduction.verdicts import MAX_CA_DROP, numeric_verdict, qualitative_verdict
-from unpoison.runs import DefenseRun, Poisoning
+from unpoison.runner import DefenseRun, Poisoning
 from unpoison.train import resolve_device
 
 BASELINE = "No defense"

@@ -1,4 +1,4 @@
-"""unpoison.runs: the results.json schema, the run fingerprint and what resuming checks."""
+"""unpoison.runner: the results.json schema, the run fingerprint and what resuming checks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from importlib import metadata
 
 import pytest
 import torch
-from unpoison.runs import RunExistsError, results
-from unpoison.runs.fingerprint import (
+from unpoison.runner import RunExistsError, results
+from unpoison.runner.fingerprint import (
     FINGERPRINT,
     check_resumable,
     differing_fields,
