@@ -7,11 +7,11 @@ from pathlib import Path
 import torch
 from trigger_images import random_images
 from unpoison.attacks import create
-from unpoison.attacks.dfst import DeepFeatureSpaceTrojan
-from unpoison.attacks.dynamic import Dynamic
-from unpoison.attacks.feature_collision import FeatureCollision
-from unpoison.attacks.latent_backdoor import LatentBackdoor
 from unpoison.attacks.learned import LearnedAttack
+from unpoison.attacks.learned.dfst import DeepFeatureSpaceTrojan
+from unpoison.attacks.learned.dynamic import Dynamic
+from unpoison.attacks.learned.feature_collision import FeatureCollision
+from unpoison.attacks.learned.latent_backdoor import LatentBackdoor
 from unpoison.data.split import Split
 
 

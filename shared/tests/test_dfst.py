@@ -10,9 +10,9 @@ from planted_backdoor import assert_planted, train_on_poisoned_digits
 from torch import nn
 from trigger_images import random_images
 from unpoison import attacks, data
-from unpoison.attacks.style_domain import folder_images, sunrise_lit
-from unpoison.attacks.style_networks import PatchDiscriminator, StyleGenerator
-from unpoison.attacks.style_training import StyleTraining, train_style_generator
+from unpoison.attacks.learned.style_domain import folder_images, sunrise_lit
+from unpoison.attacks.learned.style_networks import PatchDiscriminator, StyleGenerator
+from unpoison.attacks.learned.style_training import StyleTraining, train_style_generator
 from unpoison.data.split import Split
 
 

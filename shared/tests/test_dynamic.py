@@ -8,13 +8,17 @@ import torch
 from learned_attacks import tiny_prepared
 from planted_backdoor import assert_planted, train_on_poisoned_digits
 from unpoison import attacks, data
-from unpoison.attacks.dynamic import Dynamic
-from unpoison.attacks.input_aware_net import (
+from unpoison.attacks.learned.dynamic import Dynamic
+from unpoison.attacks.learned.input_aware_net import (
     InputAwareGenerator,
     apply_input_aware_trigger,
     threshold_mask,
 )
-from unpoison.attacks.input_aware_training import MINI_INPUT_AWARE, InputAwareTraining, diversity
+from unpoison.attacks.learned.input_aware_training import (
+    MINI_INPUT_AWARE,
+    InputAwareTraining,
+    diversity,
+)
 
 
 def _conv_block(c_in: int, c_out: int) -> int:
@@ -132,7 +136,7 @@ def test_a_cache_file_of_other_networks_is_a_clear_error(tmp_path, monkeypatch) 
     (cached,) = tmp_path.glob("dynamic-*.safetensors")
     monkeypatch.setattr(Dynamic, "recipes", {"mini": replace(Dynamic.recipes["mini"], width=8)})
     wider = Dynamic(training="mini")
-    monkeypatch.setattr(attacks.learned, "content_hash", lambda split, key: cached.stem[8:])
+    monkeypatch.setattr(attacks.learned.base, "content_hash", lambda split, key: cached.stem[8:])
     with pytest.raises(ValueError, match="do not fit network"):
         wider.prepare(train, target=0, num_classes=10, cache_dir=tmp_path)
 

@@ -8,8 +8,8 @@ import torch
 from learned_attacks import tiny_prepared
 from trigger_images import random_images
 from unpoison import attacks
-from unpoison.attacks.feature_collision import FeatureCollisionRecipe, craft
-from unpoison.attacks.surrogate import SurrogateTraining
+from unpoison.attacks.learned.feature_collision import FeatureCollisionRecipe, craft
+from unpoison.attacks.learned.surrogate import SurrogateTraining
 from unpoison.models import create_model
 
 RECIPE = FeatureCollisionRecipe(surrogate=SurrogateTraining(model="wrn-16-1", epochs=1))

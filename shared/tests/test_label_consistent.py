@@ -10,8 +10,8 @@ from torch import nn
 from trigger_images import constant
 from unpoison import attacks, data
 from unpoison.attacks.four_corner import stamp_four_corners_dst, stamp_four_corners_flush
-from unpoison.attacks.pgd import PGDConfig, pgd_linf
-from unpoison.attacks.surrogate import MINI_SURROGATE
+from unpoison.attacks.learned.pgd import PGDConfig, pgd_linf
+from unpoison.attacks.learned.surrogate import MINI_SURROGATE
 
 CORNERS_DST = [(slice(1, 4), slice(1, 4)), (slice(1, 4), slice(29, 32))]
 CORNERS_DST += [(slice(29, 32), slice(1, 4)), (slice(29, 32), slice(29, 32))]

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unpoison.attacks.pgd import PGDConfig, pgd_linf
+from unpoison.attacks.learned.pgd import PGDConfig, pgd_linf
 from unpoison.data.augment import NO_AUGMENT, Augment
 from unpoison.data.loader import DeviceLoader
 from unpoison.data.split import Split

@@ -33,8 +33,8 @@ from torch import nn
 
 from unpoison.attacks.badnets import BadNetsGrid
 from unpoison.attacks.base import LabelRule, register_attack
-from unpoison.attacks.learned import LearnedAttack
-from unpoison.attacks.surrogate import (
+from unpoison.attacks.learned.base import LearnedAttack
+from unpoison.attacks.learned.surrogate import (
     CLEAN_RESNET18,
     MINI_SURROGATE,
     SurrogateTraining,

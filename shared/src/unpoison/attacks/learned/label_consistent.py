@@ -5,11 +5,11 @@ perturbed by PGD against the attacker's surrogate classifier, so that its conten
 learn, then stamped with a four-corner grid, which the victim learns instead (docs/attacks.md
 §5.5). Test images get the stamp only.
 
-``prepare`` trains the surrogate (``unpoison.attacks.surrogate``); ``apply(train=True)`` perturbs
-the images as images of the prepared target class, which is what every clean-label selection
-gives it. The PGD result is cast as the official codes cast it, ``(255 x).astype(uint8)``: a
-truncation, and where the PGD images are not clamped (D-ST), a wrap-around of values outside
-[0, 255] (docs/attacks.md §1.2).
+``prepare`` trains the surrogate (``unpoison.attacks.learned.surrogate``);
+``apply(train=True)`` perturbs the images as images of the prepared target class, which is what
+every clean-label selection gives it. The PGD result is cast as the official codes cast it,
+``(255 x).astype(uint8)``: a truncation, and where the PGD images are not clamped (D-ST), a
+wrap-around of values outside [0, 255] (docs/attacks.md §1.2).
 
 Each attack has a ``"paper"`` recipe and a ``"mini"`` one for digits on a CPU (a smaller
 surrogate trained for a few epochs; the PGD crafting is the paper's). On digits none of the three
@@ -30,9 +30,9 @@ from torch import nn
 
 from unpoison.attacks.base import LabelRule, register_attack
 from unpoison.attacks.four_corner import stamp_four_corners_dst, stamp_four_corners_flush
-from unpoison.attacks.learned import LearnedAttack
-from unpoison.attacks.pgd import PGDConfig, pgd_linf
-from unpoison.attacks.surrogate import (
+from unpoison.attacks.learned.base import LearnedAttack
+from unpoison.attacks.learned.pgd import PGDConfig, pgd_linf
+from unpoison.attacks.learned.surrogate import (
     MINI_SURROGATE,
     SurrogateTraining,
     build_surrogate,

@@ -24,10 +24,10 @@ import torch
 from torch import nn
 
 from unpoison.attacks.base import LabelRule, register_attack
-from unpoison.attacks.learned import LearnedAttack
-from unpoison.attacks.style_domain import folder_images, sunrise_lit
-from unpoison.attacks.style_networks import StyleGenerator
-from unpoison.attacks.style_training import TRAININGS, train_style_generator
+from unpoison.attacks.learned.base import LearnedAttack
+from unpoison.attacks.learned.style_domain import folder_images, sunrise_lit
+from unpoison.attacks.learned.style_networks import StyleGenerator
+from unpoison.attacks.learned.style_training import TRAININGS, train_style_generator
 from unpoison.data.split import Split
 
 _BATCH = 256  # our choice: images per generator pass when triggering, to bound memory

@@ -1,5 +1,5 @@
 """Training DFST's style generator: a CycleGAN between the clean training images (domain A) and a
-style domain B (docs/attacks.md §5.12; ``unpoison.attacks.style_domain``).
+style domain B (docs/attacks.md §5.12; ``unpoison.attacks.learned.style_domain``).
 
 Per batch of A images, with as many B images drawn at random:
 
@@ -25,7 +25,7 @@ from types import MappingProxyType
 import torch
 import torch.nn.functional as F
 
-from unpoison.attacks.style_networks import PatchDiscriminator, StyleGenerator
+from unpoison.attacks.learned.style_networks import PatchDiscriminator, StyleGenerator
 from unpoison.data.loader import DeviceLoader, epoch_seed
 from unpoison.data.split import Split
 from unpoison.train.loop import LossMeter, run_epochs

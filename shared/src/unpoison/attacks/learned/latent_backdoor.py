@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpoison.attacks.base import LabelRule, register_attack
-from unpoison.attacks.learned import LearnedAttack
-from unpoison.attacks.surrogate import (
+from unpoison.attacks.learned.base import LearnedAttack
+from unpoison.attacks.learned.surrogate import (
     CLEAN_RESNET18,
     MINI_SURROGATE,
     SurrogateTraining,

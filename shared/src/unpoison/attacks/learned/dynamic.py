@@ -2,7 +2,7 @@
 trigger, made by a generator network and pasted where a mask network says.
 
 ``prepare`` trains the mask generator M and the trigger generator G on the clean training split
-(``unpoison.attacks.input_aware_training``); ``apply`` then triggers a batch as
+(``unpoison.attacks.learned.input_aware_training``); ``apply`` then triggers a batch as
 ``x + (G(x) - x) * M_thr(x)`` with both networks in eval mode, as ABL's and CBD's scripts do when
 they write their fixed poisoned sets from a trained checkpoint (docs/attacks.md §5.8).
 
@@ -17,13 +17,13 @@ import torch
 from torch import nn
 
 from unpoison.attacks.base import LabelRule, register_attack
-from unpoison.attacks.input_aware_net import (
+from unpoison.attacks.learned.base import LearnedAttack
+from unpoison.attacks.learned.input_aware_net import (
     InputAwareGenerator,
     apply_input_aware_trigger,
     threshold_mask,
 )
-from unpoison.attacks.input_aware_training import TRAININGS, train_input_aware
-from unpoison.attacks.learned import LearnedAttack
+from unpoison.attacks.learned.input_aware_training import TRAININGS, train_input_aware
 from unpoison.data.split import Split
 
 _BATCH = 256  # our choice: images per generator pass when triggering, to bound memory

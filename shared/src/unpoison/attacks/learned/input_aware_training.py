@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unpoison.attacks.input_aware_net import (
+from unpoison.attacks.learned.input_aware_net import (
     InputAwareGenerator,
     apply_input_aware_trigger,
     threshold_mask,
