@@ -2,7 +2,7 @@
 fingerprint (``fingerprint``), the run itself (``run``) and what it writes (``results``)."""
 
 from unpoison.runner.fingerprint import RunExistsError
-from unpoison.runner.poisoning import Poisoning, PoisonedData, poison_dataset
+from unpoison.runner.poisoning import PoisonedData, Poisoning, poison_dataset
 from unpoison.runner.results import SCHEMA_VERSION, write_results
 from unpoison.runner.run import DefenseRun
 

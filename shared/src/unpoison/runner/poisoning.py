@@ -46,9 +46,7 @@ class Poisoning:
     def check_target(self, num_classes: int) -> None:
         """ValueError unless the target is one of ``num_classes`` classes."""
         if isinstance(self.target, bool) or not 0 <= self.target < num_classes:
-            raise ValueError(
-                f"target must be a class in 0..{num_classes - 1}, got {self.target!r}"
-            )
+            raise ValueError(f"target must be a class in 0..{num_classes - 1}, got {self.target!r}")
 
     def create_attack(self, assets: Path | None = None) -> Attack:
         """The attack (ValueError for an unknown one or bad parameters)."""
