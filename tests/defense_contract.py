@@ -16,6 +16,7 @@ import torch
 from unpoison.data.split import PoisonedSplit
 from unpoison.defenses import Defense, registry
 from unpoison.defenses.cli import main
+from unpoison.reproduction.presets import shortened
 
 # (command-line arguments, error, message) that every defense's command line rejects
 BAD_INPUT = [
@@ -31,22 +32,6 @@ BAD_INPUT = [
 def base_config(defense: Defense) -> Any:
     """The defense's digits settings: its ``mini`` variant where it has one."""
     return defense.variants.get("mini", defense.variants["code"])
-
-
-def shortened(config: Any) -> Any:
-    """``config`` with one epoch per stage (no warm-up, no lr drops), recursively."""
-    changes: dict[str, Any] = {}
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if dataclasses.is_dataclass(value):
-            changes[field.name] = shortened(value)
-        elif field.name.startswith("warmup") and isinstance(value, int):
-            changes[field.name] = 0
-        elif field.name.endswith("epochs") and isinstance(value, int):
-            changes[field.name] = min(value, 1)
-        elif field.name.endswith("milestones"):
-            changes[field.name] = ()
-    return replace(config, **changes)
 
 
 def with_unknown_models(config: Any) -> Any:

@@ -8,8 +8,6 @@ that the machinery runs (tests).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from abl import MINI_VARIANT, AblConfig
 from unpoison.attacks.paper_presets import ABL as ABL_POISONING
 from unpoison.reproduction import AttackRow, Preset, paper_row
@@ -67,10 +65,6 @@ MINI = Preset(
     precision="fp32",
 )
 
-SMOKE = (
-    replace(MINI, name="smoke", attacks=(abl_row("BadNets"),))
-    .configured("none", epochs=1, milestones=())
-    .configured("abl", isolation_epochs=1, finetune_epochs=1, unlearning_epochs=1)
-)
+SMOKE = MINI.shortened(name="smoke", attacks=(abl_row("BadNets"),))
 
 PRESETS = {preset.name: preset for preset in (MINI, PAPER, SMOKE)}

@@ -115,20 +115,7 @@ MINI_SSBA = replace(
     paper_dataset="ImageNet subset",
 )
 
-SMOKE = (
-    replace(MINI, name="smoke", attacks=(dst_row("BadNets-all2one"),))
-    .configured(
-        "d-br",
-        backdoored=replace(MINI_DBR.backdoored, epochs=1, milestones=()),
-        sd=replace(MINI_DBR.sd, train_epochs=1, finetune_epochs=1),
-        br=replace(MINI_DBR.br, epochs=1),
-    )
-    .configured(
-        "d-st",
-        sd=replace(MINI_DST.sd, train_epochs=1, finetune_epochs=1),
-        st=replace(MINI_DST.st, extractor_epochs=1, warmup_epochs=0, classifier_epochs=1),
-    )
-)
+SMOKE = MINI.shortened(name="smoke", attacks=(dst_row("BadNets-all2one"),))
 
 PRESETS = {
     preset.name: preset for preset in (MINI, MINI_LEARNED, MINI_SSBA, PAPER, PAPER_CIFAR100, SMOKE)

@@ -102,10 +102,8 @@ MINI = Preset(
 # in ``mini``.
 MINI_LEARNED = replace(MINI, name="mini-learned", attacks=(tr_row("LCBA", dataset="digits"),))
 
-SMOKE = (
-    replace(MINI, name="smoke", attacks=(tr_row("BadNet-Grid"),), columns=("No defense", "T&R"))
-    .configured("none", epochs=1, milestones=())
-    .configured("trap-replace", trap_epochs=1, replace_epochs=1)
+SMOKE = MINI.shortened(
+    name="smoke", attacks=(tr_row("BadNet-Grid"),), columns=("No defense", "T&R")
 )
 
 # T&R Table 4 (CIFAR-10): the full method against its two ablations. Its T&R column (a mean over

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,8 +46,25 @@ class Preset:
     holdout: float | None = None  # None: the paper's own holdout fraction
     paper_dataset: str | None = None  # the paper's column, when not the dataset's own table
 
-    def configured(self, defense: str, **fields: Any) -> Preset:
-        """This preset with ``fields`` changed in the config of ``defense``."""
-        return replace(
-            self, configs={**self.configs, defense: replace(self.configs[defense], **fields)}
-        )
+    def shortened(self, **fields: Any) -> Preset:
+        """This preset with one epoch per stage in every config (``shortened``) and ``fields``
+        changed: a smoke preset, for tests."""
+        configs = {name: shortened(config) for name, config in self.configs.items()}
+        return replace(self, configs=configs, **fields)
+
+
+def shortened(config: Any) -> Any:
+    """``config`` with at most one epoch per stage, no warm-up and no lr drops, recursively: every
+    int field named ``*epochs`` becomes at most 1, ``warmup*`` 0, ``*milestones`` empty."""
+    changes: dict[str, Any] = {}
+    for config_field in dataclasses.fields(config):
+        name, value = config_field.name, getattr(config, config_field.name)
+        if dataclasses.is_dataclass(value):
+            changes[name] = shortened(value)
+        elif name.startswith("warmup") and isinstance(value, int):
+            changes[name] = 0
+        elif name.endswith("epochs") and isinstance(value, int):
+            changes[name] = min(value, 1)
+        elif name.endswith("milestones"):
+            changes[name] = ()
+    return replace(config, **changes)
