@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from unpoison.data.split import PoisonedSplit, Split
 from unpoison.defenses import Defense, DefenseResult
 
@@ -23,3 +24,13 @@ def train_on_digits(
     return defense.train(
         poisoned, num_classes=10, config=config, target=0, progress=False, **evaluation, **options
     )
+
+
+def assert_same_result(resumed: DefenseResult, uninterrupted: DefenseResult) -> None:
+    """The same metrics and, bit for bit, the same weights and buffers of every model."""
+    assert resumed.metrics == uninterrupted.metrics
+    for role in ("model", *uninterrupted.models):
+        expected = uninterrupted.model if role == "model" else uninterrupted.models[role]
+        actual = resumed.model if role == "model" else resumed.models[role]
+        for name, tensor in expected.state_dict().items():
+            assert torch.equal(actual.state_dict()[name], tensor), f"{role}.{name}"

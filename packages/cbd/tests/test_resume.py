@@ -7,7 +7,7 @@ import cbd
 import pytest
 import torch
 from cbd.method import STAGES
-from digits_training import train_on_digits
+from digits_training import assert_same_result, train_on_digits
 from interruption import Killed, KillingLogger
 from unpoison.defenses import DefenseResult
 
@@ -35,26 +35,13 @@ def uninterrupted(small, tmp_path_factory) -> DefenseResult:
     return run(small, tmp_path_factory.mktemp("uninterrupted"))
 
 
-def models(result: DefenseResult) -> dict[str, torch.nn.Module]:
-    """f_C (the defended model) and f_B."""
-    return {"model": result.model, "backdoored": result.models["backdoored"]}
-
-
-def assert_same_run(resumed: DefenseResult, uninterrupted: DefenseResult) -> None:
-    assert resumed.metrics == uninterrupted.metrics
-    for role, model in models(resumed).items():
-        expected = models(uninterrupted)[role].state_dict()
-        for name, tensor in model.state_dict().items():
-            assert torch.equal(expected[name], tensor), f"{role}.{name}"
-
-
 def test_resume_after_phase_one_matches_an_uninterrupted_run(
     small, tmp_path, uninterrupted
 ) -> None:
     partial = run(small, tmp_path, stop_after="backdoored")
     assert set(partial.stage_seconds) == {"backdoored"}
     assert set(partial.metrics) == {"backdoored"} and "asr" in partial.metrics["backdoored"]
-    assert_same_run(run(small, tmp_path), uninterrupted)
+    assert_same_result(run(small, tmp_path), uninterrupted)
 
 
 @pytest.mark.parametrize(("tag", "step"), [("cbd/backdoored/loss", 2), ("cbd/clean/loss", 2)])
@@ -65,7 +52,7 @@ def test_resume_after_a_kill_inside_a_phase_matches_an_uninterrupted_run(
         run(small, tmp_path, logger=KillingLogger(tag, step))
     resumed = run(small, tmp_path)
     assert set(resumed.stage_seconds) == set(STAGES)
-    assert_same_run(resumed, uninterrupted)
+    assert_same_result(resumed, uninterrupted)
 
 
 def test_a_finished_run_is_not_trained_again(small, tmp_path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 import trap_replace
-from digits_training import train_on_digits
+from digits_training import assert_same_result, train_on_digits
 from interruption import Killed, KillingLogger
 from unpoison.defenses import DefenseResult
 
@@ -45,26 +45,13 @@ def uninterrupted(small, tmp_path_factory) -> DefenseResult:
     return run(small, tmp_path_factory.mktemp("uninterrupted"))
 
 
-def both_models(result: DefenseResult) -> dict[str, torch.nn.Module]:
-    return {"model": result.model, "trapped": result.models["trapped"]}
-
-
-def assert_same_run(resumed, uninterrupted) -> None:
-    assert resumed.metrics == uninterrupted.metrics
-    expected_models = both_models(uninterrupted)
-    for role, model in both_models(resumed).items():
-        expected = expected_models[role].state_dict()
-        for name, tensor in model.state_dict().items():
-            assert torch.equal(expected[name], tensor), f"{role}.{name}"
-
-
 def test_resume_after_stage_one_matches_an_uninterrupted_run(
     small, tmp_path, uninterrupted
 ) -> None:
     partial = run(small, tmp_path, stop_after="trap")
     assert set(partial.stage_seconds) == {"trap"}
     assert "model" not in partial.metrics and "asr" in partial.metrics["trapped"]
-    assert_same_run(run(small, tmp_path), uninterrupted)
+    assert_same_result(run(small, tmp_path), uninterrupted)
 
 
 @pytest.mark.parametrize(
@@ -77,4 +64,4 @@ def test_resume_after_a_kill_inside_a_stage_matches_an_uninterrupted_run(
         run(small, tmp_path, logger=KillingLogger(tag, step))
     resumed = run(small, tmp_path)
     assert set(resumed.stage_seconds) == set(trap_replace.STAGES)
-    assert_same_run(resumed, uninterrupted)
+    assert_same_result(resumed, uninterrupted)
