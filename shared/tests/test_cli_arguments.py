@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from unpoison.attacks.poison import check_target
 from unpoison.defenses.cli import build_parser, config_from_args, with_field
 from unpoison.defenses.none import DEFENSE as NONE
 from unpoison.runner import Poisoning
@@ -87,5 +88,7 @@ def test_values_are_converted_to_the_fields_types() -> None:
 def test_bad_poisoning_is_refused_when_described(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Poisoning("digits", "badnets-grid", **fields)
-    with pytest.raises(ValueError, match=re.escape("target must be a class in 0..9, got 10")):
-        Poisoning("digits", "badnets-grid", target=10).check_target(10)
+    with pytest.raises(
+        ValueError, match=re.escape("target must be an int in [0, 9] (num_classes=10), got 10")
+    ):
+        check_target(10, 10)

@@ -39,6 +39,18 @@ _CACHE_FORMAT = 1
 _CACHED_FIELDS = ("x", "y", "y_true", "is_poison", "index")
 
 
+def check_rate(rate: float) -> None:
+    """ValueError unless ``rate`` is a number in the open interval (0, 1)."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 1:
+        raise ValueError(f"poison rate must be a number in the open interval (0, 1), got {rate!r}")
+
+
+def check_selection(selection: str) -> None:
+    """ValueError unless ``selection`` is one of ``SELECTIONS``."""
+    if selection not in SELECTIONS:
+        raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+
+
 def poison(
     split: Split,
     attack: Attack,
@@ -64,8 +76,7 @@ def poison(
     if num_classes is None:
         num_classes = int(split.y.max()) + 1
     _check_labels(split.y, target, num_classes)
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 1:
-        raise ValueError(f"poison rate must be a number in the open interval (0, 1), got {rate!r}")
+    check_rate(rate)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if rate_base is not None and (
@@ -115,7 +126,8 @@ def backdoor_test_set(test: Split, attack: Attack, target: int, num_classes: int
     return attack.backdoor_test(test, target, num_classes)
 
 
-def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:
+def check_target(target: int, num_classes: int) -> None:
+    """ValueError unless ``target`` is one of ``num_classes`` (an int >= 2) classes."""
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < num_classes:
@@ -123,6 +135,10 @@ def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:
             f"target must be an int in [0, {num_classes - 1}] (num_classes={num_classes}), "
             f"got {target!r}"
         )
+
+
+def _check_labels(y: torch.Tensor, target: int, num_classes: int) -> None:
+    check_target(target, num_classes)
     if len(y) > 0 and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise ValueError(
             f"labels span [{int(y.min())}, {int(y.max())}], outside [0, {num_classes - 1}]; "
@@ -141,8 +157,7 @@ def select_poison(
 ) -> torch.Tensor:
     """The boolean mask, on the device of ``y``, of the images ``poison`` triggers for labels
     ``y`` (rules in the module docstring); ``rate`` is a fraction of ``base`` images."""
-    if selection not in SELECTIONS:
-        raise ValueError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+    check_selection(selection)
     clean_label = rule is LabelRule.CLEAN_LABEL
     if clean_label and selection not in ("all", "target", "first-target"):
         raise ValueError(

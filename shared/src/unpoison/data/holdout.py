@@ -14,14 +14,19 @@ import torch
 from unpoison.data.split import Split
 
 
+def check_holdout_fraction(fraction: float) -> None:
+    """ValueError unless ``fraction`` is a number in the open interval (0, 1)."""
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
+        raise ValueError(f"holdout fraction must be in the open interval (0, 1), got {fraction!r}")
+
+
 def split_holdout(train: Split, fraction: float) -> tuple[Split, Split]:
     """(the rest, the holdout): the holdout is the last ``int(fraction * N)`` images, in order.
 
     T&R's code: ``holdout = train[-int(ratio_holdout * N):]``. Raises ValueError when the fraction
     is outside (0, 1) or leaves either part empty.
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
-        raise ValueError(f"holdout fraction must be in the open interval (0, 1), got {fraction!r}")
+    check_holdout_fraction(fraction)
     size = int(fraction * len(train))
     if size == 0 or size == len(train):
         raise ValueError(

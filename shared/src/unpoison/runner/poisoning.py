@@ -13,6 +13,8 @@ import torch
 from unpoison import attacks, data
 from unpoison.attacks import Attack
 from unpoison.attacks.learned import default_network_cache
+from unpoison.attacks.poison import check_rate, check_selection, check_target
+from unpoison.data.holdout import check_holdout_fraction
 from unpoison.data.split import ImageDataset, PoisonedSplit, Split
 from unpoison.train import seed_everything
 
@@ -32,21 +34,10 @@ class Poisoning:
     holdout: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.rate, bool) or not isinstance(self.rate, int | float):
-            raise ValueError(f"poison rate must be a number in (0, 1), got {self.rate!r}")
-        if not 0 < self.rate < 1:
-            raise ValueError(f"poison rate must be a number in (0, 1), got {self.rate!r}")
-        if self.selection not in attacks.SELECTIONS:
-            raise ValueError(
-                f"unknown selection {self.selection!r}; valid: {', '.join(attacks.SELECTIONS)}"
-            )
-        if self.holdout is not None and not 0 <= self.holdout < 1:
-            raise ValueError(f"holdout fraction must be in [0, 1), got {self.holdout!r}")
-
-    def check_target(self, num_classes: int) -> None:
-        """ValueError unless the target is one of ``num_classes`` classes."""
-        if isinstance(self.target, bool) or not 0 <= self.target < num_classes:
-            raise ValueError(f"target must be a class in 0..{num_classes - 1}, got {self.target!r}")
+        check_rate(self.rate)
+        check_selection(self.selection)
+        if self.holdout:
+            check_holdout_fraction(self.holdout)
 
     def create_attack(self, assets: Path | None = None) -> Attack:
         """The attack (ValueError for an unknown one or bad parameters)."""
@@ -90,7 +81,7 @@ def poison_dataset(
 ) -> PoisonedData:
     """Seed everything with ``seed``, prepare ``attack`` (learned attacks train or load their
     networks), poison ``dataset``'s training split and trigger its test split."""
-    poisoning.check_target(dataset.num_classes)
+    check_target(poisoning.target, dataset.num_classes)
     seed_everything(seed)
     attack.prepare(
         dataset.train,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ class DefenseRun:
         """The name of the defense's variant whose config this is (None: a changed one)."""
         return next((n for n, c in self.defense.variants.items() if c == self.config), None)
 
+    @cached_property
     def fingerprint(self) -> dict[str, Any]:
         """Everything that determines the run's result (``unpoison.runner.fingerprint``)."""
         return fingerprints.normalized(
@@ -62,7 +64,7 @@ class DefenseRun:
     def check(self, folder: Path, resume: bool) -> None:
         """Before any work: refuse ``folder`` if it holds another run, or any run without
         ``resume``."""
-        fingerprints.check_resumable(folder / "checkpoints", self.fingerprint(), resume)
+        fingerprints.check_resumable(folder / "checkpoints", self.fingerprint, resume)
 
     def execute(
         self,
@@ -76,7 +78,7 @@ class DefenseRun:
         write ``results.json``; returns the result and that file's path. Call ``check`` first."""
         data = poison_dataset(self.poisoning, dataset, self.attack, self.seed, self.device)
         checkpoints = folder / "checkpoints"
-        fingerprints.record(checkpoints, self.fingerprint())
+        fingerprints.record(checkpoints, self.fingerprint)
         logger = TensorBoardLogger(folder)
         options = RunOptions(
             seed=self.seed,
@@ -100,7 +102,7 @@ class DefenseRun:
         logger.close()
         path = write_results(
             folder,
-            fingerprint=self.fingerprint(),
+            fingerprint=self.fingerprint,
             variant=self.variant,
             device=self.device,
             metrics=result.metrics,
